@@ -1,0 +1,19 @@
+//! Matroska reading for KVS fragments: tracks, clusters, blocks, lacing, tags (RFC 9559, spec §7).
+//!
+//! [`Reader`] reads a whole buffer, [`PushParser`] a stream in chunks; both yield [`Fragment`]s whose
+//! frames are slices of the input.
+#![warn(clippy::indexing_slicing)]
+
+pub mod block;
+mod demux;
+mod error;
+pub mod fragment;
+pub mod ids;
+pub mod tags;
+pub mod tracks;
+
+pub use demux::{MAX_ELEMENT_SIZE, PushParser, Reader};
+pub use error::Error;
+pub use fragment::{Fragment, Frame};
+pub use tags::{FragmentNumber, InBandError, KvsTags, SimpleTag, TagValue};
+pub use tracks::{AudioSettings, TrackEntry, TrackType, Tracks, VideoSettings};
