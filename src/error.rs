@@ -1,1 +1,135 @@
-//! placeholder
+//! `ApiError`: one variant per kind of failure, named after the service's exception (spec §3).
+//! Every mapping from a layer error to a service exception lives here (STYLE §4).
+
+use crate::codec::{self, Record};
+use crate::mkv::{self, InBandError};
+
+/// A failure as the service would report it; `code()` is the exception name.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// A request parameter breaks its constraints (InvalidArgumentException).
+    #[error("InvalidArgumentException: {message}")]
+    InvalidArgument {
+        /// What is wrong.
+        message: String,
+    },
+    /// The input could not be opened (ResourceNotFoundException when absent, else InvalidArgumentException).
+    #[error("{}: cannot read {path}: {message}", if *.not_found { "ResourceNotFoundException" } else { "InvalidArgumentException" })]
+    Source {
+        /// The path.
+        path: String,
+        /// Whether it does not exist.
+        not_found: bool,
+        /// The operating system's message.
+        message: String,
+    },
+    /// The media is not readable KVS Matroska.
+    ///
+    /// Choice: the service never shows its own storage as broken, so there is no exception for it;
+    /// damage inside a block maps to InvalidMediaFrameException (the GetClip error for frames that
+    /// cannot be parsed, spec §3.1), and every other container damage to InvalidArgumentException
+    /// (the input given to us is the argument that is invalid).
+    #[error("{}: {source}", media_code(source))]
+    Media {
+        /// The reader's error, with its byte offset.
+        #[source]
+        source: mkv::Error,
+    },
+    /// A track's codec or codec private data is unusable (spec §5.3).
+    #[error("{}: {}", codec_code(source), codec_message(*track, source))]
+    Codec {
+        /// The track number.
+        track: u64,
+        /// The codec layer's error.
+        #[source]
+        source: codec::Error,
+    },
+    /// An in-band error chunk: the fragment is not available (spec §1.3, §3.3).
+    #[error("ResourceNotFoundException: {source}")]
+    InBand {
+        /// The error the chunk carries.
+        #[source]
+        source: InBandError,
+    },
+}
+
+impl ApiError {
+    /// The service's exception name, e.g. `MissingCodecPrivateDataException`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidArgument { .. } => "InvalidArgumentException",
+            ApiError::Source {
+                not_found: true, ..
+            }
+            | ApiError::InBand { .. } => "ResourceNotFoundException",
+            ApiError::Source {
+                not_found: false, ..
+            } => "InvalidArgumentException",
+            ApiError::Media { source } => media_code(source),
+            ApiError::Codec { source, .. } => codec_code(source),
+        }
+    }
+
+    /// The message without the exception name.
+    pub fn message(&self) -> String {
+        let text = self.to_string();
+        text.strip_prefix(self.code())
+            .and_then(|t| t.strip_prefix(": "))
+            .unwrap_or(&text)
+            .to_owned()
+    }
+
+    /// The absolute byte offset in the input the error refers to, when it has one.
+    pub fn offset(&self) -> Option<u64> {
+        match self {
+            ApiError::Media { source } => Some(source.offset()),
+            _ => None,
+        }
+    }
+}
+
+impl From<mkv::Error> for ApiError {
+    fn from(source: mkv::Error) -> Self {
+        ApiError::Media { source }
+    }
+}
+
+fn media_code(error: &mkv::Error) -> &'static str {
+    match error {
+        mkv::Error::InvalidBlock { .. } | mkv::Error::ContentEncoding { .. } => {
+            "InvalidMediaFrameException"
+        }
+        _ => "InvalidArgumentException",
+    }
+}
+
+fn codec_code(error: &codec::Error) -> &'static str {
+    use codec::Error as E;
+    match error {
+        E::UnsupportedCodec { .. } => "UnsupportedStreamMediaTypeException",
+        // Spec §5.3/§9.9: absent, empty, or AAC/G.711 key fields that cannot be used are "missing".
+        E::Missing | E::UnusableAudioConfig { .. } => "MissingCodecPrivateDataException",
+        E::Truncated {
+            record: Record::Frame,
+            ..
+        }
+        | E::EmptyFrame
+        | E::EmptyNal { .. }
+        | E::NalLengthOverrun { .. }
+        | E::AnnexBFrame { .. } => "InvalidMediaFrameException",
+        _ => "InvalidCodecPrivateDataException",
+    }
+}
+
+fn codec_message(track: u64, error: &codec::Error) -> String {
+    match error {
+        // The service's own wording (spec §3.2).
+        codec::Error::Missing => {
+            format!("Missing codec private data in fragment for track {track}.")
+        }
+        // Verbatim service message (spec §5.3).
+        codec::Error::AacLength { .. } => error.to_string(),
+        _ => format!("track {track}: {error}"),
+    }
+}

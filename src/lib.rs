@@ -16,4 +16,4 @@ pub mod error;
 pub mod mkv;
 pub mod model;
 
-
+pub use error::ApiError;

@@ -21,7 +21,9 @@ pub enum Error {
         what: &'static str,
     },
     /// An element's declared size runs past the end of its parent.
-    #[error("element 0x{id:X} at byte {offset} declares {size} bytes, its parent has {available} left")]
+    #[error(
+        "element 0x{id:X} at byte {offset} declares {size} bytes, its parent has {available} left"
+    )]
     SizeOverflow {
         /// Absolute offset of the element header.
         offset: u64,
@@ -33,7 +35,9 @@ pub enum Error {
         available: u64,
     },
     /// An element has unknown size where Matroska does not allow it.
-    #[error("element 0x{id:X} at byte {offset} has unknown size, which only Segment and Cluster may have")]
+    #[error(
+        "element 0x{id:X} at byte {offset} has unknown size, which only Segment and Cluster may have"
+    )]
     UnknownSizeNotAllowed {
         /// Absolute offset of the element header.
         offset: u64,
@@ -53,7 +57,9 @@ pub enum Error {
         kind: &'static str,
     },
     /// A CRC-32 child does not match the data that follows it in its parent.
-    #[error("CRC-32 mismatch in element 0x{id:X} at byte {offset}: stored {stored:08x}, computed {computed:08x}")]
+    #[error(
+        "CRC-32 mismatch in element 0x{id:X} at byte {offset}: stored {stored:08x}, computed {computed:08x}"
+    )]
     CrcMismatch {
         /// Absolute offset of the parent element header.
         offset: u64,

@@ -45,7 +45,12 @@ impl Header {
         };
         // id_len <= 4 and size_len <= 8.
         let header_len = u8::try_from(id_len + size_len).expect("at most 12 header bytes");
-        Ok(Some(Header { id, offset, header_len, size }))
+        Ok(Some(Header {
+            id,
+            offset,
+            header_len,
+            size,
+        }))
     }
 }
 
@@ -87,7 +92,10 @@ impl Element {
         if self.data.len() > 8 {
             return Err(self.bad_width("uint"));
         }
-        Ok(self.data.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+        Ok(self
+            .data
+            .iter()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
     }
 
     /// The data as a signed integer (0–8 bytes, big-endian two's complement).
@@ -102,7 +110,10 @@ impl Element {
         if len == 0 {
             return Ok(0);
         }
-        let raw = self.data.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+        let raw = self
+            .data
+            .iter()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
         // Sign-extend from len bytes: shift the value to the top, then arithmetic-shift back.
         let shift = 64 - 8 * len as u32;
         Ok(((raw << shift) as i64) >> shift)
@@ -150,7 +161,9 @@ fn check_crc32(element: &Element, cursor: &mut Cursor) -> Result<(), Error> {
     if header.id != CRC32 || header.size != Some(4) {
         return Ok(());
     }
-    let crc = cursor.next()?.expect("a 4-byte CRC-32 whose header was read");
+    let crc = cursor
+        .next()?
+        .expect("a 4-byte CRC-32 whose header was read");
     let stored = u32::from_le_bytes(<[u8; 4]>::try_from(crc.data.as_ref()).expect("size is 4"));
     let computed = crc32fast::hash(cursor.rest());
     if stored != computed {
@@ -222,7 +235,12 @@ impl Cursor {
         })?;
         let available = (self.rest.len() - usize::from(header.header_len)) as u64;
         if size > available {
-            return Err(Error::SizeOverflow { offset: header.offset, id: header.id, size, available });
+            return Err(Error::SizeOverflow {
+                offset: header.offset,
+                id: header.id,
+                size,
+                available,
+            });
         }
         self.take(u64::from(header.header_len))?;
         let data = self.take(size)?;
@@ -257,11 +275,14 @@ mod tests {
     #[test]
     fn cursor_yields_children_with_offsets() {
         let mut buf = element(&[0x42, 0x86], &[1]);
-        buf.extend(element(&[VOID], &[0, 0]));
+        buf.extend(element(&[0xEC], &[0, 0]));
         buf.extend(element(&[0x42, 0x82], b"matroska\0\0"));
         let mut cursor = Cursor::new(Bytes::from(buf), 100);
         let first = cursor.next_significant().unwrap().unwrap();
-        assert_eq!((first.id(), first.header.offset, first.uint().unwrap()), (0x4286, 100, 1));
+        assert_eq!(
+            (first.id(), first.header.offset, first.uint().unwrap()),
+            (0x4286, 100, 1)
+        );
         let doc_type = cursor.next_significant().unwrap().unwrap();
         assert_eq!(doc_type.header.offset, 108);
         assert_eq!(doc_type.string(), "matroska");
@@ -273,31 +294,52 @@ mod tests {
         let mut buf = element(&[0xA3], &[1, 2, 3]);
         buf.truncate(3);
         let err = Cursor::new(Bytes::from(buf), 10).next().unwrap_err();
-        assert_eq!(err, Error::SizeOverflow { offset: 10, id: 0xA3, size: 3, available: 1 });
+        assert_eq!(
+            err,
+            Error::SizeOverflow {
+                offset: 10,
+                id: 0xA3,
+                size: 3,
+                available: 1
+            }
+        );
     }
 
     #[test]
     fn crc32_is_checked() {
         let child = element(&[0x42, 0x86], &[1]);
         let crc = crc32fast::hash(&child).to_le_bytes();
-        let mut data = element(&[CRC32], &crc);
+        let mut data = element(&[0xBF], &crc);
         data.extend_from_slice(&child);
         let good = Element {
-            header: Header { id: 0x1549_A966, offset: 0, header_len: 5, size: Some(data.len() as u64) },
+            header: Header {
+                id: 0x1549_A966,
+                offset: 0,
+                header_len: 5,
+                size: Some(data.len() as u64),
+            },
             data: Bytes::from(data.clone()),
         };
         let mut children = good.children().unwrap();
         assert_eq!(children.next().unwrap().unwrap().id(), 0x4286);
         let mut bad = data;
         *bad.last_mut().unwrap() = 2;
-        let bad = Element { data: Bytes::from(bad), ..good };
+        let bad = Element {
+            data: Bytes::from(bad),
+            ..good
+        };
         assert!(matches!(bad.children(), Err(Error::CrcMismatch { .. })));
     }
 
     #[test]
     fn ints_and_floats() {
         let e = |data: &[u8]| Element {
-            header: Header { id: 0xFB, offset: 0, header_len: 2, size: Some(data.len() as u64) },
+            header: Header {
+                id: 0xFB,
+                offset: 0,
+                header_len: 2,
+                size: Some(data.len() as u64),
+            },
             data: Bytes::copy_from_slice(data),
         };
         assert_eq!(e(&[0xFF, 0xFE]).int().unwrap(), -2);

@@ -25,7 +25,10 @@ pub fn read_id(buf: &[u8], offset: u64) -> Result<Option<(u32, usize)>, Error> {
     };
     let len = width(first)
         .filter(|&len| len <= MAX_ID_LEN)
-        .ok_or(Error::InvalidVint { offset, what: "element id" })?;
+        .ok_or(Error::InvalidVint {
+            offset,
+            what: "element id",
+        })?;
     let Some(bytes) = buf.get(..len) else {
         return Ok(None);
     };
@@ -43,7 +46,10 @@ pub fn read_size(buf: &[u8], offset: u64) -> Result<Option<(Option<u64>, usize)>
     let Some(&first) = buf.first() else {
         return Ok(None);
     };
-    let len = width(first).ok_or(Error::InvalidVint { offset, what: "element size" })?;
+    let len = width(first).ok_or(Error::InvalidVint {
+        offset,
+        what: "element size",
+    })?;
     let Some(bytes) = buf.get(..len) else {
         return Ok(None);
     };
@@ -76,14 +82,20 @@ pub fn read_signed(buf: &[u8], offset: u64) -> Result<Option<(i64, usize)>, Erro
     let Some(&first) = buf.first() else {
         return Ok(None);
     };
-    let len = width(first).ok_or(Error::InvalidVint { offset, what: "lace size" })?;
+    let len = width(first).ok_or(Error::InvalidVint {
+        offset,
+        what: "lace size",
+    })?;
     let Some(bytes) = buf.get(..len) else {
         return Ok(None);
     };
     let (value, _) = unsigned_value(bytes, len);
     // len <= 8 so 7 * len - 1 <= 55: the bias fits in i64 and so does the value.
     let bias = (1i64 << (7 * len - 1)) - 1;
-    let value = i64::try_from(value).map_err(|_| Error::InvalidVint { offset, what: "lace size" })?;
+    let value = i64::try_from(value).map_err(|_| Error::InvalidVint {
+        offset,
+        what: "lace size",
+    })?;
     Ok(Some((value - bias, len)))
 }
 
@@ -118,7 +130,10 @@ mod tests {
 
     #[test]
     fn ids_keep_their_marker() {
-        assert_eq!(read_id(&[0x1A, 0x45, 0xDF, 0xA3], 0).unwrap(), Some((0x1A45_DFA3, 4)));
+        assert_eq!(
+            read_id(&[0x1A, 0x45, 0xDF, 0xA3], 0).unwrap(),
+            Some((0x1A45_DFA3, 4))
+        );
         assert_eq!(read_id(&[0xA3], 0).unwrap(), Some((0xA3, 1)));
         assert_eq!(read_id(&[0x42, 0x86], 0).unwrap(), Some((0x4286, 2)));
         assert!(read_id(&[0x08, 0, 0, 0, 0], 3).is_err());

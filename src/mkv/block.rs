@@ -46,7 +46,9 @@ impl Block {
         let frames = match (flags & LACING_MASK) >> 1 {
             0 => vec![(rest_offset, rest)],
             lacing => {
-                let (&count_minus_one, _) = rest.split_first().ok_or_else(|| invalid("lace count is missing"))?;
+                let (&count_minus_one, _) = rest
+                    .split_first()
+                    .ok_or_else(|| invalid("lace count is missing"))?;
                 let count = usize::from(count_minus_one) + 1;
                 rest.advance(1);
                 rest_offset += 1;
@@ -67,18 +69,31 @@ impl Block {
                 frames
             }
         };
-        Ok(Block { track, relative_timestamp, keyframe, frames })
+        Ok(Block {
+            track,
+            relative_timestamp,
+            keyframe,
+            frames,
+        })
     }
 }
 
 /// Sizes of all laced frames but the last, Xiph style (255-runs).
-fn xiph_sizes(rest: &mut Bytes, at: &mut u64, count: usize, offset: u64) -> Result<Vec<usize>, Error> {
+fn xiph_sizes(
+    rest: &mut Bytes,
+    at: &mut u64,
+    count: usize,
+    offset: u64,
+) -> Result<Vec<usize>, Error> {
     let mut sizes = Vec::with_capacity(count - 1);
     let mut total = 0usize;
     for _ in 1..count {
         let mut size = 0usize;
         loop {
-            let (&byte, _) = rest.split_first().ok_or(Error::InvalidBlock { offset, reason: "xiph lace sizes are truncated" })?;
+            let (&byte, _) = rest.split_first().ok_or(Error::InvalidBlock {
+                offset,
+                reason: "xiph lace sizes are truncated",
+            })?;
             rest.advance(1);
             *at += 1;
             size += usize::from(byte);
@@ -90,13 +105,21 @@ fn xiph_sizes(rest: &mut Bytes, at: &mut u64, count: usize, offset: u64) -> Resu
         sizes.push(size);
     }
     if total > rest.len() {
-        return Err(Error::InvalidBlock { offset, reason: "xiph lace sizes exceed the block" });
+        return Err(Error::InvalidBlock {
+            offset,
+            reason: "xiph lace sizes exceed the block",
+        });
     }
     Ok(sizes)
 }
 
 /// Sizes of all laced frames but the last, EBML style (first size, then signed differences).
-fn ebml_sizes(rest: &mut Bytes, at: &mut u64, count: usize, offset: u64) -> Result<Vec<usize>, Error> {
+fn ebml_sizes(
+    rest: &mut Bytes,
+    at: &mut u64,
+    count: usize,
+    offset: u64,
+) -> Result<Vec<usize>, Error> {
     let invalid = |reason| Error::InvalidBlock { offset, reason };
     let mut sizes = Vec::with_capacity(count - 1);
     let mut previous = 0i64;
@@ -104,12 +127,20 @@ fn ebml_sizes(rest: &mut Bytes, at: &mut u64, count: usize, offset: u64) -> Resu
     for i in 1..count {
         let (size, len) = if i == 1 {
             match vint::read_size(rest, *at) {
-                Ok(Some((Some(size), len))) => (i64::try_from(size).map_err(|_| invalid("ebml lace size overflows"))?, len),
+                Ok(Some((Some(size), len))) => (
+                    i64::try_from(size).map_err(|_| invalid("ebml lace size overflows"))?,
+                    len,
+                ),
                 _ => return Err(invalid("bad ebml lace size")),
             }
         } else {
             match vint::read_signed(rest, *at) {
-                Ok(Some((delta, len))) => (previous.checked_add(delta).ok_or_else(|| invalid("ebml lace size overflows"))?, len),
+                Ok(Some((delta, len))) => (
+                    previous
+                        .checked_add(delta)
+                        .ok_or_else(|| invalid("ebml lace size overflows"))?,
+                    len,
+                ),
                 _ => return Err(invalid("bad ebml lace size difference")),
             }
         };
@@ -118,7 +149,9 @@ fn ebml_sizes(rest: &mut Bytes, at: &mut u64, count: usize, offset: u64) -> Resu
         if size < 0 {
             return Err(invalid("negative ebml lace size"));
         }
-        total = total.checked_add(size).ok_or_else(|| invalid("ebml lace size overflows"))?;
+        total = total
+            .checked_add(size)
+            .ok_or_else(|| invalid("ebml lace size overflows"))?;
         previous = size;
         sizes.push(usize::try_from(size).map_err(|_| invalid("ebml lace size overflows"))?);
     }
@@ -131,7 +164,10 @@ fn ebml_sizes(rest: &mut Bytes, at: &mut u64, count: usize, offset: u64) -> Resu
 /// Sizes of all laced frames but the last, fixed-size lacing (equal shares).
 fn fixed_sizes(len: usize, count: usize, offset: u64) -> Result<Vec<usize>, Error> {
     if len % count != 0 {
-        return Err(Error::InvalidBlock { offset, reason: "fixed lacing does not divide the block evenly" });
+        return Err(Error::InvalidBlock {
+            offset,
+            reason: "fixed lacing does not divide the block evenly",
+        });
     }
     Ok(vec![len / count; count - 1])
 }
@@ -150,7 +186,10 @@ mod tests {
         assert_eq!((b.track, b.relative_timestamp, b.keyframe), (1, 5, true));
         assert_eq!(b.frames, vec![(14, Bytes::from_static(&[1, 2, 3]))]);
         let neg = Block::parse(&Bytes::from_static(&[0x82, 0xFF, 0xFE, 0x00]), 0).unwrap();
-        assert_eq!((neg.track, neg.relative_timestamp, neg.keyframe), (2, -2, false));
+        assert_eq!(
+            (neg.track, neg.relative_timestamp, neg.keyframe),
+            (2, -2, false)
+        );
         assert!(Block::parse(&Bytes::from_static(&[0x81, 0x00]), 0).is_err());
         assert!(Block::parse(&Bytes::from_static(&[0x00]), 0).is_err());
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::block::Block;
-use super::fragment::{Frame, Fragment};
+use super::fragment::{Fragment, Frame};
 use super::tags::{FragmentNumber, KvsTags};
 use super::tracks::Tracks;
 use super::{Error, ids};
@@ -170,12 +170,18 @@ impl Machine {
                 return Ok(());
             }
             if self.skip > 0 {
-                let n = usize::try_from(self.skip).unwrap_or(usize::MAX).min(input.available().len());
+                let n = usize::try_from(self.skip)
+                    .unwrap_or(usize::MAX)
+                    .min(input.available().len());
                 input.skip(n);
                 self.skip -= n as u64;
                 if self.skip > 0 {
                     if input.is_final() {
-                        return Err(ebml::Error::Truncated { offset: input.end(), needed: self.skip }.into());
+                        return Err(ebml::Error::Truncated {
+                            offset: input.end(),
+                            needed: self.skip,
+                        }
+                        .into());
                     }
                     return Ok(());
                 }
@@ -196,7 +202,11 @@ impl Machine {
             }
             let Some(header) = Header::read(input.available(), offset)? else {
                 if input.is_final() {
-                    return Err(ebml::Error::Truncated { offset: input.end(), needed: 1 }.into());
+                    return Err(ebml::Error::Truncated {
+                        offset: input.end(),
+                        needed: 1,
+                    }
+                    .into());
                 }
                 return Ok(());
             };
@@ -220,7 +230,12 @@ impl Machine {
                 Action::Take => {
                     let size = header.size.expect("decide takes known sizes only");
                     if size > MAX_ELEMENT_SIZE {
-                        return Err(Error::ElementTooLarge { offset, id: header.id, size, max: MAX_ELEMENT_SIZE });
+                        return Err(Error::ElementTooLarge {
+                            offset,
+                            id: header.id,
+                            size,
+                            max: MAX_ELEMENT_SIZE,
+                        });
                     }
                     let total = u64::from(header.header_len) + size;
                     let available = input.available().len() as u64;
@@ -241,27 +256,47 @@ impl Machine {
     /// Chooses what to do with an element at the current level (RFC 9559 §5.1 schema).
     fn decide(&self, header: &Header) -> Result<Action, Error> {
         let known = header.size.is_some();
-        let unknown_not_allowed = || ebml::Error::UnknownSizeNotAllowed { offset: header.offset, id: header.id };
+        let unknown_not_allowed = || ebml::Error::UnknownSizeNotAllowed {
+            offset: header.offset,
+            id: header.id,
+        };
         let level = self.levels.last().copied();
         if let (Some(Level::Segment { end: Some(end) }), Some(size)) = (level, header.size) {
             let available = end.saturating_sub(header.data_offset());
             if header.id != ids::EBML && header.id != ids::SEGMENT && size > available {
-                return Err(ebml::Error::SizeOverflow { offset: header.offset, id: header.id, size, available }.into());
+                return Err(ebml::Error::SizeOverflow {
+                    offset: header.offset,
+                    id: header.id,
+                    size,
+                    available,
+                }
+                .into());
             }
         }
         let action = match (level, header.id) {
             (None, ids::EBML) => Action::Take,
             (None, ids::SEGMENT) => Action::Enter(Level::Segment {
-                end: header.size.map(|size| header.data_offset().saturating_add(size)),
+                end: header
+                    .size
+                    .map(|size| header.data_offset().saturating_add(size)),
             }),
-            (None | Some(Level::Segment { .. }), ids::CLUSTER) if !known => Action::Enter(Level::Cluster),
+            (None | Some(Level::Segment { .. }), ids::CLUSTER) if !known => {
+                Action::Enter(Level::Cluster)
+            }
             (None | Some(Level::Segment { .. }), ids::CLUSTER) => Action::Take,
             (Some(Level::Segment { .. }), ids::EBML | ids::SEGMENT) => Action::Leave,
             (Some(Level::Segment { .. }), ids::INFO | ids::TRACKS | ids::TAGS) => Action::Take,
-            (Some(Level::Cluster), ids::TIMESTAMP | ids::SIMPLE_BLOCK | ids::BLOCK_GROUP) => Action::Take,
+            (Some(Level::Cluster), ids::TIMESTAMP | ids::SIMPLE_BLOCK | ids::BLOCK_GROUP) => {
+                Action::Take
+            }
             (
                 Some(Level::Cluster),
-                ids::POSITION | ids::PREV_SIZE | ids::SILENT_TRACKS | ids::ENCRYPTED_BLOCK | VOID | CRC32,
+                ids::POSITION
+                | ids::PREV_SIZE
+                | ids::SILENT_TRACKS
+                | ids::ENCRYPTED_BLOCK
+                | VOID
+                | CRC32,
             ) => Action::Skip,
             // Anything else ends an unknown-size Cluster (RFC 8794 §6.2).
             (Some(Level::Cluster), _) => return Ok(Action::Leave),
@@ -293,7 +328,12 @@ impl Machine {
     }
 
     /// At the end of input, a known-size Cluster keeps the frames it has; anything else just ends.
-    fn take_truncated(&mut self, input: &mut impl Input, header: Header, needed: u64) -> Result<(), Error> {
+    fn take_truncated(
+        &mut self,
+        input: &mut impl Input,
+        header: Header,
+        needed: u64,
+    ) -> Result<(), Error> {
         let end = input.end();
         if header.id == ids::CLUSTER {
             self.start_cluster(header.offset)?;
@@ -306,7 +346,11 @@ impl Machine {
                 self.cluster_child(&child)?;
             }
         }
-        Err(ebml::Error::Truncated { offset: end, needed }.into())
+        Err(ebml::Error::Truncated {
+            offset: end,
+            needed,
+        }
+        .into())
     }
 
     fn finish(&mut self, offset: u64) -> Result<(), Error> {
@@ -314,7 +358,11 @@ impl Machine {
             if let Level::Segment { end: Some(end) } = level
                 && *end > offset
             {
-                return Err(ebml::Error::Truncated { offset, needed: end - offset }.into());
+                return Err(ebml::Error::Truncated {
+                    offset,
+                    needed: end - offset,
+                }
+                .into());
             }
         }
         self.levels.clear();
@@ -403,7 +451,10 @@ impl Machine {
     }
 
     fn cluster_child(&mut self, child: &Element) -> Result<(), Error> {
-        let open = self.open.as_mut().expect("cluster children come after start_cluster");
+        let open = self
+            .open
+            .as_mut()
+            .expect("cluster children come after start_cluster");
         match child.id() {
             ids::TIMESTAMP => open.cluster_timestamp = Some(child.uint()?),
             ids::SIMPLE_BLOCK => {
@@ -459,7 +510,11 @@ impl Machine {
             timestamp_scale: segment.timestamp_scale,
             tracks: Arc::clone(&segment.tracks),
         };
-        let open = OpenFragment { start: self.fragment_start, tags: std::mem::take(&mut self.pending), ..open };
+        let open = OpenFragment {
+            start: self.fragment_start,
+            tags: std::mem::take(&mut self.pending),
+            ..open
+        };
         self.close(open, boundary)
     }
 
@@ -471,14 +526,25 @@ impl Machine {
     }
 
     fn build(&mut self, open: OpenFragment, boundary: u64) -> Result<Fragment, Error> {
-        let OpenFragment { start, tags, cluster_timestamp, mut frames, timestamp_scale, tracks } = open;
+        let OpenFragment {
+            start,
+            tags,
+            cluster_timestamp,
+            mut frames,
+            timestamp_scale,
+            tracks,
+        } = open;
         let index = self.emitted;
         self.emitted += 1;
         let overflow = Error::TimestampOverflow { offset: start };
         let cluster_ns = match cluster_timestamp {
-            Some(ticks) => {
-                Some(ticks_to_nanos(i64::try_from(ticks).map_err(|_| overflow.clone())?, timestamp_scale).ok_or(overflow.clone())?)
-            }
+            Some(ticks) => Some(
+                ticks_to_nanos(
+                    i64::try_from(ticks).map_err(|_| overflow.clone())?,
+                    timestamp_scale,
+                )
+                .ok_or(overflow.clone())?,
+            ),
             None => None,
         };
         let error = tags.in_band_error();
@@ -489,17 +555,29 @@ impl Machine {
             let stamp = cluster_ns.and_then(UnixMillis::from_nanos);
             (stamp, stamp, 0)
         } else {
-            let shift = match (tags.producer_timestamp.and_then(UnixMillis::as_nanos), cluster_ns) {
-                (Some(producer), Some(cluster)) => producer.checked_sub(cluster).ok_or(overflow.clone())?,
+            let shift = match (
+                tags.producer_timestamp.and_then(UnixMillis::as_nanos),
+                cluster_ns,
+            ) {
+                (Some(producer), Some(cluster)) => {
+                    producer.checked_sub(cluster).ok_or(overflow.clone())?
+                }
                 _ => 0,
             };
             (tags.producer_timestamp, tags.server_timestamp, shift)
         };
         for frame in &mut frames {
-            frame.pts = frame.pts.checked_add(timeline_shift).ok_or(Error::TimestampOverflow { offset: frame.offset })?;
+            frame.pts = frame
+                .pts
+                .checked_add(timeline_shift)
+                .ok_or(Error::TimestampOverflow {
+                    offset: frame.offset,
+                })?;
         }
         Ok(Fragment {
-            number: tags.fragment_number.unwrap_or_else(|| FragmentNumber::synthetic(index)),
+            number: tags
+                .fragment_number
+                .unwrap_or_else(|| FragmentNumber::synthetic(index)),
             producer_timestamp,
             server_timestamp,
             synthetic,
@@ -544,29 +622,55 @@ fn check_ebml_header(header: &Element) -> Result<(), Error> {
 }
 
 /// Turns a block into frames on the file's timeline (ns), with durations and lace timing.
-fn add_block(open: &mut OpenFragment, block: Block, duration_ticks: Option<u64>, keyframe: bool) -> Result<(), Error> {
+fn add_block(
+    open: &mut OpenFragment,
+    block: Block,
+    duration_ticks: Option<u64>,
+    keyframe: bool,
+) -> Result<(), Error> {
     let offset = block.frames.first().map_or(0, |(offset, _)| *offset);
     let overflow = Error::TimestampOverflow { offset };
     let track = open.tracks.get(block.track);
     if track.is_some_and(|t| t.content_encoded) {
-        return Err(Error::ContentEncoding { offset, track: block.track });
+        return Err(Error::ContentEncoding {
+            offset,
+            track: block.track,
+        });
     }
     // Choice: a Cluster without Timestamp counts from 0, as ffmpeg does.
-    let cluster = i64::try_from(open.cluster_timestamp.unwrap_or(0)).map_err(|_| overflow.clone())?;
-    let ticks = cluster.checked_add(i64::from(block.relative_timestamp)).ok_or(overflow.clone())?;
+    let cluster =
+        i64::try_from(open.cluster_timestamp.unwrap_or(0)).map_err(|_| overflow.clone())?;
+    let ticks = cluster
+        .checked_add(i64::from(block.relative_timestamp))
+        .ok_or(overflow.clone())?;
     let pts = ticks_to_nanos(ticks, open.timestamp_scale).ok_or(overflow.clone())?;
     let laces = block.frames.len() as u64;
     let default_duration = track.and_then(|t| t.default_duration);
     let block_duration = match duration_ticks {
-        Some(ticks) => Some(ticks.checked_mul(open.timestamp_scale).ok_or(overflow.clone())?),
+        Some(ticks) => Some(
+            ticks
+                .checked_mul(open.timestamp_scale)
+                .ok_or(overflow.clone())?,
+        ),
         None => default_duration.and_then(|d| d.checked_mul(laces)),
     };
     // Laced frames share the block's duration equally (RFC 9559 §10.4), as ffmpeg times them.
     let lace_duration = block_duration.map(|d| d / laces);
     for (i, (offset, data)) in (0u64..).zip(block.frames) {
-        let step = lace_duration.map_or(Some(0), |d| d.checked_mul(i)).and_then(|s| i64::try_from(s).ok());
-        let pts = step.and_then(|s| pts.checked_add(s)).ok_or(overflow.clone())?;
-        open.frames.push(Frame { track: block.track, pts, duration: lace_duration, keyframe, offset, data });
+        let step = lace_duration
+            .map_or(Some(0), |d| d.checked_mul(i))
+            .and_then(|s| i64::try_from(s).ok());
+        let pts = step
+            .and_then(|s| pts.checked_add(s))
+            .ok_or(overflow.clone())?;
+        open.frames.push(Frame {
+            track: block.track,
+            pts,
+            duration: lace_duration,
+            keyframe,
+            offset,
+            data,
+        });
     }
     Ok(())
 }
@@ -584,7 +688,14 @@ pub struct Reader {
 impl Reader {
     /// A reader over `input`, whose first byte is offset 0.
     pub fn new(input: Bytes) -> Reader {
-        Reader { machine: Machine::default(), input: WholeInput { rest: input, offset: 0 }, failed: false }
+        Reader {
+            machine: Machine::default(),
+            input: WholeInput {
+                rest: input,
+                offset: 0,
+            },
+            failed: false,
+        }
     }
 
     /// After an error: the damaged fragment with the frames read before the damage.
@@ -629,7 +740,11 @@ impl PushParser {
     }
 
     fn input(&mut self) -> &mut StreamInput {
-        self.input.get_or_insert_with(|| StreamInput { buffer: BytesMut::new(), offset: 0, finished: false })
+        self.input.get_or_insert_with(|| StreamInput {
+            buffer: BytesMut::new(),
+            offset: 0,
+            finished: false,
+        })
     }
 
     /// Adds the next chunk and reads as far as it allows.

@@ -194,25 +194,38 @@ impl KvsTags {
         let text = tag.value.as_str().map(str::trim);
         match tag.name.as_str() {
             FRAGMENT_NUMBER => {
-                self.fragment_number = Some(text.and_then(FragmentNumber::parse).ok_or_else(|| invalid(&tag))?);
+                self.fragment_number = Some(
+                    text.and_then(FragmentNumber::parse)
+                        .ok_or_else(|| invalid(&tag))?,
+                );
             }
             SERVER_TIMESTAMP => {
-                self.server_timestamp =
-                    Some(text.and_then(UnixMillis::parse_kvs_seconds).ok_or_else(|| invalid(&tag))?);
+                self.server_timestamp = Some(
+                    text.and_then(UnixMillis::parse_kvs_seconds)
+                        .ok_or_else(|| invalid(&tag))?,
+                );
             }
             PRODUCER_TIMESTAMP => {
-                self.producer_timestamp =
-                    Some(text.and_then(UnixMillis::parse_kvs_seconds).ok_or_else(|| invalid(&tag))?);
+                self.producer_timestamp = Some(
+                    text.and_then(UnixMillis::parse_kvs_seconds)
+                        .ok_or_else(|| invalid(&tag))?,
+                );
             }
             MILLIS_BEHIND_NOW => {
-                self.millis_behind_now = Some(text.and_then(|t| t.parse().ok()).ok_or_else(|| invalid(&tag))?);
+                self.millis_behind_now = Some(
+                    text.and_then(|t| t.parse().ok())
+                        .ok_or_else(|| invalid(&tag))?,
+                );
             }
             CONTINUATION_TOKEN => {
                 self.continuation_token = Some(text.ok_or_else(|| invalid(&tag))?.to_owned());
             }
             ERROR_CODE => self.error_code = Some(text.ok_or_else(|| invalid(&tag))?.to_owned()),
             ERROR_ID => {
-                self.error_id = Some(text.and_then(|t| t.parse().ok()).ok_or_else(|| invalid(&tag))?);
+                self.error_id = Some(
+                    text.and_then(|t| t.parse().ok())
+                        .ok_or_else(|| invalid(&tag))?,
+                );
             }
             _ => self.other.push(tag),
         }
@@ -231,7 +244,11 @@ impl KvsTags {
 
 fn flatten(simple: &Element, depth: usize, out: &mut Vec<SimpleTag>) -> Result<(), Error> {
     if depth > MAX_DEPTH {
-        return Err(ebml::Error::TooDeep { offset: simple.header.offset, max: MAX_DEPTH }.into());
+        return Err(ebml::Error::TooDeep {
+            offset: simple.header.offset,
+            max: MAX_DEPTH,
+        }
+        .into());
     }
     let mut name = String::new();
     let mut value = TagValue::String(String::new());
@@ -263,7 +280,12 @@ mod tests {
         let b = FragmentNumber::parse("91343852333181432397633822764885383605535047152").unwrap();
         let small = FragmentNumber::parse("999").unwrap();
         assert!(a < b && small < a);
-        assert_eq!(FragmentNumber::parse("0010").unwrap().cmp(&FragmentNumber::parse("10").unwrap()), std::cmp::Ordering::Equal);
+        assert_eq!(
+            FragmentNumber::parse("0010")
+                .unwrap()
+                .cmp(&FragmentNumber::parse("10").unwrap()),
+            std::cmp::Ordering::Equal
+        );
         assert!(FragmentNumber::parse("").is_none());
         assert!(FragmentNumber::parse("12a").is_none());
         assert!(FragmentNumber::parse(&"1".repeat(129)).is_none());

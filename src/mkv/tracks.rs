@@ -113,7 +113,11 @@ impl Tracks {
 
 fn parse_entry(entry: &Element) -> Result<TrackEntry, Error> {
     let offset = entry.header.offset;
-    let missing = |element| Error::MissingElement { offset, parent: "TrackEntry", element };
+    let missing = |element| Error::MissingElement {
+        offset,
+        parent: "TrackEntry",
+        element,
+    };
     let mut number = None;
     let mut track_type = None;
     let mut codec_id = None;
@@ -153,7 +157,11 @@ fn parse_entry(entry: &Element) -> Result<TrackEntry, Error> {
     }
     track.number = number.ok_or_else(|| missing("TrackNumber"))?;
     if track.number == 0 {
-        return Err(Error::InvalidValue { offset, element: "TrackNumber", value: "0".into() });
+        return Err(Error::InvalidValue {
+            offset,
+            element: "TrackNumber",
+            value: "0".into(),
+        });
     }
     track.track_type = match track_type.ok_or_else(|| missing("TrackType"))? {
         1 => TrackType::Video,
@@ -165,7 +173,10 @@ fn parse_entry(entry: &Element) -> Result<TrackEntry, Error> {
 }
 
 fn parse_video(video: &Element) -> Result<VideoSettings, Error> {
-    let mut settings = VideoSettings { pixel_width: 0, pixel_height: 0 };
+    let mut settings = VideoSettings {
+        pixel_width: 0,
+        pixel_height: 0,
+    };
     let mut children = video.children()?;
     while let Some(child) = children.next_significant()? {
         match child.id() {
@@ -178,7 +189,11 @@ fn parse_video(video: &Element) -> Result<VideoSettings, Error> {
 }
 
 fn parse_audio(audio: &Element) -> Result<AudioSettings, Error> {
-    let mut settings = AudioSettings { sampling_frequency: 8000.0, channels: 1, bit_depth: None };
+    let mut settings = AudioSettings {
+        sampling_frequency: 8000.0,
+        channels: 1,
+        bit_depth: None,
+    };
     let mut children = audio.children()?;
     while let Some(child) = children.next_significant()? {
         match child.id() {

@@ -49,7 +49,9 @@ impl UnixMillis {
 
     /// The instant that `nanos` (ns since the epoch, rounded down to ms) names, or `None` before 1970.
     pub fn from_nanos(nanos: i64) -> Option<UnixMillis> {
-        u64::try_from(nanos.div_euclid(NS_PER_MS)).ok().map(UnixMillis)
+        u64::try_from(nanos.div_euclid(NS_PER_MS))
+            .ok()
+            .map(UnixMillis)
     }
 
     /// ISO-8601 UTC with milliseconds, e.g. `2017-11-28T06:55:09.126Z` (the form HLS PDT uses, spec §8.2).
@@ -77,13 +79,33 @@ mod tests {
 
     #[test]
     fn kvs_seconds() {
-        assert_eq!(UnixMillis::parse_kvs_seconds("1511852109.126"), Some(UnixMillis(1_511_852_109_126)));
+        assert_eq!(
+            UnixMillis::parse_kvs_seconds("1511852109.126"),
+            Some(UnixMillis(1_511_852_109_126))
+        );
         assert_eq!(UnixMillis::parse_kvs_seconds("0.000"), Some(UnixMillis(0)));
-        assert_eq!(UnixMillis::parse_kvs_seconds("12.5"), Some(UnixMillis(12_500)));
+        assert_eq!(
+            UnixMillis::parse_kvs_seconds("12.5"),
+            Some(UnixMillis(12_500))
+        );
         assert_eq!(UnixMillis::parse_kvs_seconds("7"), Some(UnixMillis(7_000)));
-        assert_eq!(UnixMillis::parse_kvs_seconds("1.0001"), Some(UnixMillis(1_001)));
-        assert_eq!(UnixMillis::parse_kvs_seconds("1.0000"), Some(UnixMillis(1_000)));
-        for bad in ["", ".5", "1.", "-1.000", "1e3", "1.2.3", "99999999999999999999.000"] {
+        assert_eq!(
+            UnixMillis::parse_kvs_seconds("1.0001"),
+            Some(UnixMillis(1_001))
+        );
+        assert_eq!(
+            UnixMillis::parse_kvs_seconds("1.0000"),
+            Some(UnixMillis(1_000))
+        );
+        for bad in [
+            "",
+            ".5",
+            "1.",
+            "-1.000",
+            "1e3",
+            "1.2.3",
+            "99999999999999999999.000",
+        ] {
             assert_eq!(UnixMillis::parse_kvs_seconds(bad), None, "{bad}");
         }
     }

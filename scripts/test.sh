@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs what the tests need when missing, then runs
+# rustfmt, clippy -D warnings, rustdoc -D warnings, every test, and a short run of each fuzz target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+command -v mkvextract >/dev/null || missing+=(mkvtoolnix)
+command -v python3 >/dev/null || missing+=(python3)
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+cargo fmt --all -- --check
+cargo clippy --locked --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
+cargo test --locked --release
+
+# Fuzz smoke: every target for 20 000 runs from its seeds (the long runs are scripts/fuzz.sh).
+if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+  command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+  scripts/fuzz.sh 0 -runs=20000
+else
+  echo "nightly toolchain absent: fuzz smoke not run"
+fi

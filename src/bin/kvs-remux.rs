@@ -1,0 +1,236 @@
+//! `kvs-remux`: the command-line face of the library; one subcommand per operation, no logic of its own.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use kvs_remux::ApiError;
+use kvs_remux::api::inspect::{Inspection, Inspector};
+use kvs_remux::archive::source;
+use kvs_remux::mkv::{PushParser, Reader};
+use serde_json::{Value, json};
+
+#[derive(Parser)]
+#[command(
+    name = "kvs-remux",
+    version,
+    about = "Kinesis Video Streams archived media, offline"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the tracks and fragments of KVS MKV: a file, `-` for stdin, or a directory of fragment files.
+    Inspect {
+        /// Input: a file, `-` (stdin), or a directory read in file-name order.
+        path: PathBuf,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Inspect { path, json } => {
+            let report = match inspect(&path) {
+                Ok(report) => report,
+                Err(error) => return fail(&error),
+            };
+            let printed = if json {
+                writeln!(std::io::stdout(), "{}", to_json(&report))
+            } else {
+                print_table(&report)
+            };
+            if let Err(error) = printed {
+                eprintln!("error: {error}");
+                return ExitCode::FAILURE;
+            }
+            match &report.error {
+                Some(error) => fail(error),
+                None => ExitCode::SUCCESS,
+            }
+        }
+    }
+}
+
+/// Prints `ExceptionName: message (offset N)` on stderr.
+fn fail(error: &ApiError) -> ExitCode {
+    match error.offset() {
+        Some(offset) => eprintln!("{}: {} (offset {offset})", error.code(), error.message()),
+        None => eprintln!("{}: {}", error.code(), error.message()),
+    }
+    ExitCode::FAILURE
+}
+
+fn inspect(path: &PathBuf) -> Result<Inspection, ApiError> {
+    let mut inspector = Inspector::new();
+    if path.as_os_str() == "-" {
+        inspect_stdin(&mut inspector)?;
+        return Ok(inspector.finish());
+    }
+    let files = source::open(path).map_err(|e| ApiError::Source {
+        path: path.display().to_string(),
+        not_found: e.kind() == std::io::ErrorKind::NotFound,
+        message: e.to_string(),
+    })?;
+    for file in files {
+        let mut reader = Reader::new(file.bytes);
+        while let Some(next) = reader.next() {
+            match next {
+                Ok(fragment) => inspector.add(&fragment),
+                Err(error) => {
+                    let partial = reader.partial();
+                    inspector.fail(error.into(), partial.as_ref());
+                    return Ok(inspector.finish());
+                }
+            }
+        }
+    }
+    Ok(inspector.finish())
+}
+
+/// Reads stdin in chunks through the push parser, so a live GetMedia stream is reported as it arrives.
+fn inspect_stdin(inspector: &mut Inspector) -> Result<(), ApiError> {
+    let mut parser = PushParser::new();
+    let mut stdin = std::io::stdin().lock();
+    let mut chunk = vec![0u8; 1 << 16];
+    loop {
+        let read = stdin.read(&mut chunk).map_err(|e| ApiError::Source {
+            path: "-".into(),
+            not_found: false,
+            message: e.to_string(),
+        })?;
+        let result = match chunk.get(..read) {
+            Some(bytes) if read > 0 => parser.push(bytes),
+            _ => parser.finish(),
+        };
+        while let Some(fragment) = parser.next_fragment() {
+            inspector.add(&fragment);
+        }
+        if let Err(error) = result {
+            let partial = parser.partial();
+            inspector.fail(error.into(), partial.as_ref());
+            return Ok(());
+        }
+        if read == 0 {
+            return Ok(());
+        }
+    }
+}
+
+fn to_json(report: &Inspection) -> Value {
+    let tracks: Vec<Value> = report
+        .tracks
+        .iter()
+        .map(|t| {
+            json!({
+                "TrackNumber": t.track_number,
+                "CodecId": t.codec_id,
+                "Codec": t.codec,
+                "Width": t.width,
+                "Height": t.height,
+                "SampleRate": t.sample_rate,
+                "Channels": t.channels,
+                "CodecPrivateData": match &t.codec_private_data {
+                    Ok(()) => "ok".to_owned(),
+                    Err(error) => error.to_string(),
+                },
+            })
+        })
+        .collect();
+    let fragments: Vec<Value> = report
+        .fragments
+        .iter()
+        .map(|f| {
+            let frames: serde_json::Map<String, Value> = f
+                .frames
+                .iter()
+                .map(|(track, count)| (track.to_string(), json!(count)))
+                .collect();
+            json!({
+                "FragmentNumber": f.fragment_number,
+                "ProducerTimestamp": f.producer_timestamp.map(|t| t.to_iso8601()),
+                "ServerTimestamp": f.server_timestamp.map(|t| t.to_iso8601()),
+                "FragmentSizeInBytes": f.fragment_size_in_bytes,
+                "FragmentLengthInMilliseconds": f.fragment_length_in_milliseconds,
+                "Frames": frames,
+                "Error": f.error,
+            })
+        })
+        .collect();
+    let changes: Vec<Value> = report
+        .codec_private_data_changes
+        .iter()
+        .map(|c| json!({"FragmentNumber": c.fragment_number, "TrackNumber": c.track_number, "Change": c.change}))
+        .collect();
+    json!({"Tracks": tracks, "Fragments": fragments, "CodecPrivateDataChanges": changes})
+}
+
+fn print_table(report: &Inspection) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<6} {:<16} {:<16} {:>11} {:>7} {:>5}  codec private data",
+        "track", "codec id", "codec", "size", "rate", "ch"
+    )?;
+    for t in &report.tracks {
+        let size = match (t.width, t.height) {
+            (Some(w), Some(h)) => format!("{w}x{h}"),
+            _ => "-".into(),
+        };
+        let cpd = match &t.codec_private_data {
+            Ok(()) => "ok".to_owned(),
+            Err(error) => error.to_string(),
+        };
+        writeln!(
+            out,
+            "{:<6} {:<16} {:<16} {:>11} {:>7} {:>5}  {cpd}",
+            t.track_number,
+            t.codec_id,
+            t.codec.as_deref().unwrap_or("-"),
+            size,
+            t.sample_rate.map_or("-".into(), |r| r.to_string()),
+            t.channels.map_or("-".into(), |c| c.to_string()),
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<48} {:<24} {:<24} {:>9} {:>7}  frames",
+        "fragment number", "producer time", "server time", "bytes", "ms"
+    )?;
+    for f in &report.fragments {
+        let frames: Vec<String> = f
+            .frames
+            .iter()
+            .map(|(track, n)| format!("{track}:{n}"))
+            .collect();
+        writeln!(
+            out,
+            "{:<48} {:<24} {:<24} {:>9} {:>7}  {}{}",
+            f.fragment_number,
+            f.producer_timestamp.map_or("-".into(), |t| t.to_iso8601()),
+            f.server_timestamp.map_or("-".into(), |t| t.to_iso8601()),
+            f.fragment_size_in_bytes,
+            f.fragment_length_in_milliseconds,
+            frames.join(" "),
+            f.error
+                .as_ref()
+                .map_or(String::new(), |e| format!("  error: {e}")),
+        )?;
+    }
+    for c in &report.codec_private_data_changes {
+        writeln!(
+            out,
+            "codec private data change: fragment {} track {}: {}",
+            c.fragment_number, c.track_number, c.change
+        )?;
+    }
+    Ok(())
+}

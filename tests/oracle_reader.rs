@@ -1,0 +1,341 @@
+//! The reader against ffmpeg/ffprobe and mkvextract on every real MKV in ../shared/testdata/real.
+//!
+//! Per track, in order: frame count, size and MD5 of every frame equal ffmpeg's
+//! `-map 0 -c copy -f framemd5`; pts and key flags equal ffprobe's `-show_packets` (the demuxer's
+//! own timestamps, before any muxer fix-ups). KVS tag values equal what `mkvextract tags` reads
+//! from each fragment chunk.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use kvs_remux::mkv::{Fragment, Reader};
+use serde_json::Value;
+
+/// One packet as an oracle sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Packet {
+    size: usize,
+    md5: String,
+}
+
+/// What our reader gives: complete fragments, then the damaged fragment's complete frames.
+struct Ours {
+    fragments: Vec<Fragment>,
+}
+
+fn read_ours(path: &Path) -> Ours {
+    let mut reader = Reader::new(support::load(path));
+    let mut fragments: Vec<Fragment> = reader.by_ref().map_while(Result::ok).collect();
+    fragments.extend(reader.partial());
+    Ours { fragments }
+}
+
+/// Track numbers in ffmpeg's stream order (TrackEntry order; ascending numbers when no Tracks came first).
+fn stream_order(ours: &Ours) -> Vec<u64> {
+    if let Some(f) = ours.fragments.iter().find(|f| !f.tracks.entries.is_empty()) {
+        return f.tracks.entries.iter().map(|t| t.number).collect();
+    }
+    let mut numbers: Vec<u64> = ours
+        .fragments
+        .iter()
+        .flat_map(|f| f.frames.iter().map(|fr| fr.track))
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
+}
+
+fn framemd5(path: &Path) -> Option<BTreeMap<usize, Vec<Packet>>> {
+    let mut ffmpeg = support::tool("ffmpeg")?;
+    ffmpeg
+        .args(["-v", "quiet", "-i"])
+        .arg(path)
+        .args(["-map", "0", "-c", "copy", "-f", "framemd5", "-"]);
+    let output = ffmpeg.output().expect("spawn ffmpeg");
+    let mut streams: BTreeMap<usize, Vec<Packet>> = BTreeMap::new();
+    for line in String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+    {
+        let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+        let [stream, _dts, _pts, _duration, size, hash] = fields[..] else {
+            panic!("framemd5 line {line}")
+        };
+        streams
+            .entry(stream.parse().unwrap())
+            .or_default()
+            .push(Packet {
+                size: size.parse().unwrap(),
+                md5: hash.to_owned(),
+            });
+    }
+    Some(streams)
+}
+
+/// (pts in stream ticks, keyframe) per stream from ffprobe, or `None` when ffprobe cannot read the file.
+fn ffprobe_packets(path: &Path) -> Option<BTreeMap<usize, Vec<(i64, bool)>>> {
+    let mut ffprobe = support::tool("ffprobe")?;
+    ffprobe
+        .args([
+            "-v",
+            "quiet",
+            "-of",
+            "json",
+            "-show_entries",
+            "packet=stream_index,pts,flags",
+            "-show_packets",
+        ])
+        .arg(path);
+    let output = ffprobe.output().expect("spawn ffprobe");
+    let json: Value = serde_json::from_slice(&output.stdout).ok()?;
+    let mut streams: BTreeMap<usize, Vec<(i64, bool)>> = BTreeMap::new();
+    for packet in json["packets"].as_array()? {
+        let stream = usize::try_from(packet["stream_index"].as_u64().unwrap()).unwrap();
+        let pts = packet["pts"].as_i64().expect("mkv packets have pts");
+        let key = packet["flags"].as_str().unwrap().starts_with('K');
+        streams.entry(stream).or_default().push((pts, key));
+    }
+    Some(streams)
+}
+
+fn ffprobe_reads(path: &Path) -> bool {
+    let Some(mut ffprobe) = support::tool("ffprobe") else {
+        return false;
+    };
+    ffprobe.args(["-v", "quiet", "-show_streams"]).arg(path);
+    ffprobe.output().is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn frames_equal_ffmpeg_on_every_real_file() {
+    let mut checked = 0;
+    for path in support::real_mkv_files() {
+        if !ffprobe_reads(&path) {
+            eprintln!("ffprobe cannot read {}: not an oracle case", path.display());
+            continue;
+        }
+        let (Some(hashes), Some(times)) = (framemd5(&path), ffprobe_packets(&path)) else {
+            return;
+        };
+        let ours = read_ours(&path);
+        let order = stream_order(&ours);
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        for (stream, track) in order.iter().enumerate() {
+            let frames: Vec<(&Fragment, &kvs_remux::mkv::Frame)> = ours
+                .fragments
+                .iter()
+                .flat_map(|f| {
+                    f.frames
+                        .iter()
+                        .filter(|fr| fr.track == *track)
+                        .map(move |fr| (f, fr))
+                })
+                .collect();
+            let theirs = hashes.get(&stream).cloned().unwrap_or_default();
+            let mine: Vec<Packet> = frames
+                .iter()
+                .map(|(_, fr)| Packet {
+                    size: fr.data.len(),
+                    md5: support::md5_hex(&fr.data),
+                })
+                .collect();
+            assert_eq!(
+                mine.len(),
+                theirs.len(),
+                "{name} track {track}: frame count"
+            );
+            assert_eq!(mine, theirs, "{name} track {track}: sizes and MD5s");
+            let their_times = times.get(&stream).cloned().unwrap_or_default();
+            let my_times: Vec<(i64, bool)> = frames
+                .iter()
+                .map(|(f, fr)| {
+                    (
+                        (fr.pts - f.timeline_shift) / i64::try_from(f.timestamp_scale).unwrap(),
+                        fr.keyframe,
+                    )
+                })
+                .collect();
+            assert_eq!(
+                my_times, their_times,
+                "{name} track {track}: pts and key flags"
+            );
+        }
+        checked += 1;
+    }
+    if support::real_dir().is_some() {
+        assert!(checked >= 14, "only {checked} real files were compared");
+    }
+}
+
+/// The files whose reading ends in an error, and which error: each is checked independently below.
+#[test]
+fn damaged_real_files_give_typed_errors_after_complete_fragments() {
+    let Some(dir) = support::real_dir() else {
+        return;
+    };
+    let lib = dir.join("kvs-parser-library");
+    for (file, complete) in [
+        ("output-get-media-equal-timecode.mkv", 1),
+        ("output-get-media-non-increasing-timecode.mkv", 11),
+    ] {
+        let mut reader = Reader::new(support::load(&lib.join(file)));
+        let results: Vec<_> = reader.by_ref().collect();
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            complete,
+            "{file}"
+        );
+        let error = results.last().unwrap().as_ref().unwrap_err();
+        assert!(error.is_truncation(), "{file}: {error}");
+        assert_eq!(
+            error.offset(),
+            std::fs::metadata(lib.join(file)).unwrap().len(),
+            "{file}: cut at EOF"
+        );
+        assert!(
+            !reader.partial().unwrap().frames.is_empty(),
+            "{file}: frames before the cut are kept"
+        );
+    }
+}
+
+/// The merger rewrote Cluster timestamps but kept the Clusters' CRC-32: python's zlib agrees it is stale.
+#[test]
+fn stale_crc32_in_merged_file_is_reported() {
+    let Some(dir) = support::real_dir() else {
+        return;
+    };
+    let path = dir.join("kvs-parser-library/output_get_media_sparse_fragments_merged.mkv");
+    let error = Reader::new(support::load(&path))
+        .find_map(Result::err)
+        .expect("a CRC error");
+    let kvs_remux::mkv::Error::Ebml(kvs_remux::ebml::Error::CrcMismatch { offset, stored, .. }) =
+        error
+    else {
+        panic!("expected a CRC-32 mismatch, got {error}")
+    };
+    let Some(mut python) = support::tool("python3") else {
+        return;
+    };
+    // Independent check: read the Cluster's size and CRC child by hand, recompute with zlib.
+    let script = format!(
+        "import zlib\nd=open({path:?},'rb').read()\no={offset}\nassert d[o:o+4]==bytes.fromhex('1f43b675')\n\
+         w=8-(d[o+4]).bit_length()+1\nsize=int.from_bytes(d[o+4:o+4+w],'big')&((1<<(7*w))-1)\n\
+         s=o+4+w\nassert d[s]==0xbf and d[s+1]==0x84\nstored=int.from_bytes(d[s+2:s+6],'little')\n\
+         print(stored, zlib.crc32(d[s+6:s+size]))\n",
+        path = path.display().to_string()
+    );
+    python.args(["-c", &script]);
+    let out = support::run(python);
+    let [theirs_stored, theirs_computed] = out
+        .split_whitespace()
+        .map(|v| v.parse::<u32>().unwrap())
+        .collect::<Vec<_>>()[..]
+    else {
+        panic!("{out}")
+    };
+    assert_eq!(theirs_stored, stored);
+    assert_ne!(
+        theirs_stored, theirs_computed,
+        "zlib also finds the CRC stale"
+    );
+}
+
+fn mkvextract_tags(chunk: &[u8]) -> Option<Vec<(String, String)>> {
+    let dir = std::env::temp_dir().join(format!("kvs-tags-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join(format!("chunk-{}.mkv", support::md5_hex(chunk)));
+    std::fs::write(&input, chunk).unwrap();
+    let mut mkvextract = support::tool("mkvextract")?;
+    // mkvextract writes the tags as XML to stdout when no file name is given.
+    mkvextract.arg(&input).arg("tags");
+    let xml = Command::from(mkvextract)
+        .output()
+        .expect("spawn mkvextract");
+    let xml = String::from_utf8_lossy(&xml.stdout).into_owned();
+    let mut pairs = Vec::new();
+    for simple in xml.split("<Simple>").skip(1) {
+        let field = |tag: &str| {
+            simple
+                .split(&format!("<{tag}>"))
+                .nth(1)
+                .and_then(|s| s.split(&format!("</{tag}>")).next())
+                .map(str::to_owned)
+        };
+        if let (Some(name), Some(value)) = (field("Name"), field("String")) {
+            pairs.push((name, value));
+        }
+    }
+    Some(pairs)
+}
+
+#[test]
+fn kvs_tags_equal_mkvextract() {
+    let Some(dir) = support::real_dir() else {
+        return;
+    };
+    let mut compared = 0;
+    for file in [
+        "output_get_media.mkv",
+        "kinesis_video_renderer_example_output.mkv",
+        "test_mixed_tags.mkv",
+        "output_get_media_sparse_fragments.mkv",
+    ] {
+        let path = dir.join("kvs-parser-library").join(file);
+        let input = support::load(&path);
+        for fragment in Reader::new(input.clone()).map(Result::unwrap) {
+            let start = usize::try_from(fragment.offset).unwrap();
+            let chunk = &input[start..start + usize::try_from(fragment.size).unwrap()];
+            let Some(theirs) = mkvextract_tags(chunk) else {
+                return;
+            };
+            let get = |name: &str| {
+                theirs
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.clone())
+            };
+            assert_eq!(
+                get("AWS_KINESISVIDEO_FRAGMENT_NUMBER").as_deref(),
+                Some(fragment.number.as_str()),
+                "{file}"
+            );
+            assert_eq!(
+                get("AWS_KINESISVIDEO_SERVER_TIMESTAMP"),
+                fragment.server_timestamp.map(|t| t.to_string()),
+                "{file}"
+            );
+            assert_eq!(
+                get("AWS_KINESISVIDEO_PRODUCER_TIMESTAMP"),
+                fragment.producer_timestamp.map(|t| t.to_string()),
+                "{file}"
+            );
+            assert_eq!(
+                get("AWS_KINESISVIDEO_MILLIS_BEHIND_NOW"),
+                fragment.millis_behind_now.map(|t| t.to_string()),
+                "{file}"
+            );
+            assert_eq!(
+                get("AWS_KINESISVIDEO_CONTINUATION_TOKEN"),
+                fragment.continuation_token,
+                "{file}"
+            );
+            let others: Vec<(String, String)> = theirs
+                .iter()
+                .filter(|(n, _)| !n.starts_with("AWS_KINESISVIDEO_"))
+                .cloned()
+                .collect();
+            let mine: Vec<(String, String)> = fragment
+                .tags
+                .iter()
+                .filter_map(|t| Some((t.name.clone(), t.value.as_str()?.to_owned())))
+                .collect();
+            assert_eq!(mine, others, "{file}: other tags");
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 5 + 8 + 10 + 3);
+}

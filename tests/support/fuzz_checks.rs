@@ -1,0 +1,132 @@
+//! Invariants checked on arbitrary input, shared by the cargo-fuzz targets (fuzz/) and by
+//! tests/fuzz_replay.rs, which replays the seeds and any saved crash inputs on stable Rust.
+//! Each function must not panic for any input; a broken invariant panics with a message.
+#![allow(dead_code, reason = "each fuzz target uses one function")]
+
+use bytes::Bytes;
+use kvs_remux::codec::{self, CodecConfig};
+use kvs_remux::ebml::{Cursor, Element};
+use kvs_remux::mkv::{Fragment, PushParser, Reader};
+
+/// Walks every element, descending into anything that parses as children, to a fixed depth.
+pub fn ebml(data: &[u8]) {
+    fn walk(element: &Element, depth: usize) {
+        if depth == 0 {
+            return;
+        }
+        // Errors are the expected answer to garbage; only panics and wrong offsets are bugs.
+        if let Ok(mut children) = element.children() {
+            while let Ok(Some(child)) = children.next() {
+                assert!(child.header.offset >= element.data_offset());
+                walk(&child, depth - 1);
+            }
+        }
+    }
+    let mut cursor = Cursor::new(Bytes::copy_from_slice(data), 0);
+    let mut last = 0;
+    while let Ok(Some(element)) = cursor.next() {
+        assert!(element.header.offset >= last, "offsets only grow");
+        last = element.header.offset;
+        walk(&element, 6);
+    }
+}
+
+fn check_fragments(input: &Bytes, fragments: &[Fragment]) {
+    let mut last_end = 0;
+    for fragment in fragments {
+        assert!(fragment.offset >= last_end, "fragments do not overlap");
+        last_end = fragment.offset + fragment.size;
+        assert!(last_end <= input.len() as u64);
+        for frame in &fragment.frames {
+            let start = usize::try_from(frame.offset).expect("offset fits");
+            let slice = input.get(start..start + frame.data.len()).expect("frame inside the input");
+            assert_eq!(slice, &frame.data[..], "a frame is a slice of the input");
+        }
+    }
+}
+
+/// Reads fragments from the whole buffer; every frame is a sub-slice of the input.
+pub fn mkv_reader(data: &[u8]) {
+    let input = Bytes::copy_from_slice(data);
+    let mut reader = Reader::new(input.clone());
+    let fragments: Vec<Fragment> = reader.by_ref().map_while(Result::ok).collect();
+    check_fragments(&input, &fragments);
+    if let Some(partial) = reader.partial() {
+        check_fragments(&input, std::slice::from_ref(&partial));
+    }
+}
+
+/// The push parser, fed in chunks whose sizes come from the first byte, equals the whole-buffer reader.
+pub fn push_parser(data: &[u8]) {
+    let Some((&seed, input)) = data.split_first() else { return };
+    let whole: Vec<_> = Reader::new(Bytes::copy_from_slice(input)).collect();
+    let mut parser = PushParser::new();
+    let mut got = Vec::new();
+    let mut result = Ok(());
+    let step = usize::from(seed % 61) + 1;
+    for (i, chunk) in input.chunks(step).enumerate() {
+        // Vary chunk sizes: split every third chunk once more.
+        let (a, b) = chunk.split_at(if i % 3 == 0 { chunk.len() / 2 } else { chunk.len() });
+        result = parser.push(a).and_then(|()| parser.push(b));
+        got.extend(std::iter::from_fn(|| parser.next_fragment()).map(Ok));
+        if result.is_err() {
+            break;
+        }
+    }
+    if result.is_ok() {
+        result = parser.finish();
+        got.extend(std::iter::from_fn(|| parser.next_fragment()).map(Ok));
+    }
+    if let Err(error) = result {
+        got.push(Err(error));
+    }
+    assert_eq!(got, whole, "push parser equals whole-buffer reader");
+}
+
+/// Any avcC that parses answers every accessor and re-parses to the same view.
+pub fn avcc(data: &[u8]) {
+    let bytes = Bytes::copy_from_slice(data);
+    if let Ok(config) = CodecConfig::parse("V_MPEG4/ISO/AVC", Some(&bytes)) {
+        accessors(&config);
+        let again = CodecConfig::parse("V_MPEG4/ISO/AVC", Some(&bytes)).expect("parses twice");
+        assert_eq!(config, again);
+    }
+}
+
+/// Any hvcC that parses answers every accessor.
+pub fn hvcc(data: &[u8]) {
+    if let Ok(config) = CodecConfig::parse("V_MPEGH/ISO/HEVC", Some(&Bytes::copy_from_slice(data))) {
+        accessors(&config);
+    }
+}
+
+/// Any AudioSpecificConfig that parses answers every accessor; the service's length rule holds.
+pub fn aac_asc(data: &[u8]) {
+    if let Ok(config) = CodecConfig::parse("A_AAC", Some(&Bytes::copy_from_slice(data))) {
+        assert!(data.len() == 2 || data.len() == 5, "only 2- or 5-byte configs pass (spec §5.3)");
+        accessors(&config);
+    }
+}
+
+/// Any WAVEFORMATEX that parses is A-law or µ-law.
+pub fn waveformatex(data: &[u8]) {
+    if let Ok(config) = CodecConfig::parse("A_MS/ACM", Some(&Bytes::copy_from_slice(data))) {
+        assert!(matches!(config.codec_string().as_str(), "alaw" | "ulaw"));
+        accessors(&config);
+    }
+}
+
+/// A frame accepted as length-prefixed NAL units splits into units whose prefixes add up to it.
+pub fn nal_frame(data: &[u8]) {
+    let Some((&seed, frame)) = data.split_first() else { return };
+    let length_size = [1u8, 2, 4][usize::from(seed % 3)];
+    if codec::nal::check_length_prefixed(frame, length_size).is_ok() {
+        let total: usize = codec::nal::nal_units(frame, length_size).map(|nal| nal.len() + usize::from(length_size)).sum();
+        assert_eq!(total, frame.len(), "nal units cover the frame");
+    }
+}
+
+fn accessors(config: &CodecConfig) {
+    let _codec = config.codec_string();
+    let _size = (config.width(), config.height(), config.sample_rate(), config.channels(), config.kind());
+}
