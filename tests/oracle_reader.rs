@@ -9,7 +9,6 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
 use kvs_remux::mkv::{Fragment, Reader};
 use serde_json::Value;
@@ -36,12 +35,18 @@ fn read_ours(path: &Path) -> Ours {
         match next {
             Ok(fragment) => fragments.push(fragment),
             Err(error) => {
-                stopped_at_crc = matches!(error, kvs_remux::mkv::Error::Ebml(kvs_remux::ebml::Error::CrcMismatch { .. }));
+                stopped_at_crc = matches!(
+                    error,
+                    kvs_remux::mkv::Error::Ebml(kvs_remux::ebml::Error::CrcMismatch { .. })
+                );
             }
         }
     }
     fragments.extend(reader.partial());
-    Ours { fragments, stopped_at_crc }
+    Ours {
+        fragments,
+        stopped_at_crc,
+    }
 }
 
 /// Track numbers in ffmpeg's stream order (TrackEntry order; ascending numbers when no Tracks came first).
@@ -177,15 +182,25 @@ fn frames_equal_ffmpeg_on_every_real_file() {
                 .collect();
             // ffmpeg marks every packet of intra-only codecs (audio, M-JPEG) as key whatever the
             // container says; compare key flags where the container's flag is what ffmpeg reports.
-            let codec_id = ours.fragments.iter().find_map(|f| f.tracks.get(*track)).map(|t| t.codec_id.clone());
-            let inter_coded = codec_id
-                .as_deref()
-                .is_some_and(|c| c.starts_with("V_MPEG4/ISO/AVC") || c.starts_with("V_MPEGH") || c == "V_VP9");
+            let codec_id = ours
+                .fragments
+                .iter()
+                .find_map(|f| f.tracks.get(*track))
+                .map(|t| t.codec_id.clone());
+            let inter_coded = codec_id.as_deref().is_some_and(|c| {
+                c.starts_with("V_MPEG4/ISO/AVC") || c.starts_with("V_MPEGH") || c == "V_VP9"
+            });
             let strip = |v: Vec<(i64, bool)>| -> Vec<(i64, bool)> {
-                v.into_iter().map(|(pts, key)| (pts, key && inter_coded)).collect()
+                v.into_iter()
+                    .map(|(pts, key)| (pts, key && inter_coded))
+                    .collect()
             };
             let (mine, theirs) = (strip(my_times), strip(their_times));
-            assert_eq!(mine.len(), theirs.len(), "{name} track {track}: packets in ffprobe");
+            assert_eq!(
+                mine.len(),
+                theirs.len(),
+                "{name} track {track}: packets in ffprobe"
+            );
             for (i, (my, their)) in mine.iter().zip(&theirs).enumerate() {
                 // Matroska stores one timestamp per block; a laced frame after the first has none
                 // unless BlockDuration or DefaultDuration gives one. ffmpeg then derives it from the
@@ -193,9 +208,15 @@ fn frames_equal_ffmpeg_on_every_real_file() {
                 // there we only require the same block time and ffmpeg's time to lie after it.
                 let untimed_lace = i > 0 && frames[i].1.duration.is_none() && mine[i - 1].0 == my.0;
                 if untimed_lace {
-                    assert!(their.0 >= my.0 && their.1 == my.1, "{name} track {track} frame {i}: {my:?} vs {their:?}");
+                    assert!(
+                        their.0 >= my.0 && their.1 == my.1,
+                        "{name} track {track} frame {i}: {my:?} vs {their:?}"
+                    );
                 } else {
-                    assert_eq!(my, their, "{name} track {track} frame {i}: pts and key flag");
+                    assert_eq!(
+                        my, their,
+                        "{name} track {track} frame {i}: pts and key flag"
+                    );
                 }
             }
         }
@@ -294,7 +315,10 @@ fn mkvinfo_tags(chunk: &[u8]) -> Option<Vec<(String, String)>> {
     let lines: Vec<&str> = text.lines().collect();
     let mut pairs = Vec::new();
     for pair in lines.windows(2) {
-        let field = |line: &str, tag: &str| line.split_once(&format!("+ {tag}: ")).map(|(_, v)| v.to_owned());
+        let field = |line: &str, tag: &str| {
+            line.split_once(&format!("+ {tag}: "))
+                .map(|(_, v)| v.to_owned())
+        };
         if let (Some(name), Some(value)) = (field(pair[0], "Name"), field(pair[1], "String")) {
             pairs.push((name, value));
         }
@@ -373,7 +397,9 @@ fn kvs_tags_equal_mkvinfo() {
 /// The real files ffprobe cannot read, against what ../shared/testdata/real/README.md says they hold.
 #[test]
 fn files_ffprobe_cannot_read_match_their_description() {
-    let Some(dir) = support::real_dir() else { return };
+    let Some(dir) = support::real_dir() else {
+        return;
+    };
     let read = |file: &str| {
         let mut reader = Reader::new(support::load(&dir.join(file)));
         let results: Vec<_> = reader.by_ref().collect();
@@ -381,16 +407,33 @@ fn files_ffprobe_cannot_read_match_their_description() {
     };
     // "EBML, Segment, SeekHead, Void, Info, Tracks (H.264 ...), Void, Tags; no Cluster", with FN ST PT.
     let (results, _) = read("kvs-parser-library/empty-mkv-with-tags.mkv");
-    let [Ok(fragment)] = &results[..] else { panic!("{results:?}") };
-    assert!(!fragment.synthetic && fragment.frames.is_empty() && fragment.server_timestamp.is_some());
+    let [Ok(fragment)] = &results[..] else {
+        panic!("{results:?}")
+    };
+    assert!(
+        !fragment.synthetic && fragment.frames.is_empty() && fragment.server_timestamp.is_some()
+    );
     assert_eq!(fragment.tracks.entries[0].codec_id, "V_MPEG4/ISO/AVC");
     // "EBML + unknown-size Segment holding only 5 Tags": no fragment, no error.
-    assert!(read("kvs-parser-library/test_tags_empty_cluster.mkv").0.is_empty());
+    assert!(
+        read("kvs-parser-library/test_tags_empty_cluster.mkv")
+            .0
+            .is_empty()
+    );
     // "two back-to-back EBML headers + unknown-size Segments holding only Void/Info/Tracks/Tags".
-    assert!(read("mkvdump/two_inits_segment_unknown_size.webm").0.is_empty());
+    assert!(
+        read("mkvdump/two_inits_segment_unknown_size.webm")
+            .0
+            .is_empty()
+    );
     // "begins with a top-level unknown-size Cluster (tc 1084, 70 AV1 SimpleBlocks) ... then EBML +
     // unknown-size Segment (Void, Info, Tracks, Tags)".
     let (results, _) = read("mkvdump/init_after_cluster_unknown_size.webm");
-    let Ok(first) = &results[0] else { panic!("{results:?}") };
-    assert_eq!((first.frames.len(), first.cluster_timestamp), (70, Some(1084)));
+    let Ok(first) = &results[0] else {
+        panic!("{results:?}")
+    };
+    assert_eq!(
+        (first.frames.len(), first.cluster_timestamp),
+        (70, Some(1084))
+    );
 }

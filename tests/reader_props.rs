@@ -88,7 +88,9 @@ proptest! {
     #[test]
     fn a_cut_anywhere_keeps_complete_fragments(cut_fraction in 0.0f64..1.0) {
         for (name, input) in inputs() {
-            let (full, _, _) = whole(&input);
+            // The full reading: complete fragments, then the damaged one if the input itself is cut.
+            let (mut full, _, full_partial) = whole(&input);
+            full.extend(full_partial);
             let cut = (input.len() as f64 * cut_fraction) as usize;
             let (fragments, error, partial) = whole(&input.slice(..cut));
             // Every fragment whose successor's header lies before the cut is complete and unchanged.

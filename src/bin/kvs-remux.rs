@@ -68,7 +68,7 @@ fn fail(error: &ApiError) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn inspect(path: &PathBuf) -> Result<Inspection, ApiError> {
+fn inspect(path: &std::path::Path) -> Result<Inspection, ApiError> {
     let mut inspector = Inspector::new();
     if path.as_os_str() == "-" {
         inspect_stdin(&mut inspector)?;

@@ -162,7 +162,7 @@ fn check_crc32(element: &Element, cursor: &mut Cursor) -> Result<(), Error> {
         return Ok(());
     }
     let crc = cursor
-        .next()?
+        .next_element()?
         .expect("a 4-byte CRC-32 whose header was read");
     let stored = u32::from_le_bytes(<[u8; 4]>::try_from(crc.data.as_ref()).expect("size is 4"));
     let computed = crc32fast::hash(cursor.rest());
@@ -221,7 +221,7 @@ impl Cursor {
     /// # Errors
     /// [`Error::Truncated`] for a header or data running past the end, [`Error::UnknownSizeNotAllowed`]
     /// for unknown sizes (an in-memory parent always has a known size), vint errors.
-    pub fn next(&mut self) -> Result<Option<Element>, Error> {
+    pub fn next_element(&mut self) -> Result<Option<Element>, Error> {
         if self.rest.is_empty() {
             return Ok(None);
         }
@@ -250,9 +250,9 @@ impl Cursor {
     /// The next child that is not Void or CRC-32.
     ///
     /// # Errors
-    /// As [`Cursor::next`].
+    /// As [`Cursor::next_element`].
     pub fn next_significant(&mut self) -> Result<Option<Element>, Error> {
-        while let Some(element) = self.next()? {
+        while let Some(element) = self.next_element()? {
             if element.id() != VOID && element.id() != CRC32 {
                 return Ok(Some(element));
             }
@@ -286,14 +286,16 @@ mod tests {
         let doc_type = cursor.next_significant().unwrap().unwrap();
         assert_eq!(doc_type.header.offset, 108);
         assert_eq!(doc_type.string(), "matroska");
-        assert!(cursor.next().unwrap().is_none());
+        assert!(cursor.next_element().unwrap().is_none());
     }
 
     #[test]
     fn oversize_child_is_an_error_with_offset() {
         let mut buf = element(&[0xA3], &[1, 2, 3]);
         buf.truncate(3);
-        let err = Cursor::new(Bytes::from(buf), 10).next().unwrap_err();
+        let err = Cursor::new(Bytes::from(buf), 10)
+            .next_element()
+            .unwrap_err();
         assert_eq!(
             err,
             Error::SizeOverflow {
@@ -321,7 +323,7 @@ mod tests {
             data: Bytes::from(data.clone()),
         };
         let mut children = good.children().unwrap();
-        assert_eq!(children.next().unwrap().unwrap().id(), 0x4286);
+        assert_eq!(children.next_element().unwrap().unwrap().id(), 0x4286);
         let mut bad = data;
         *bad.last_mut().unwrap() = 2;
         let bad = Element {

@@ -163,7 +163,7 @@ fn ebml_sizes(
 
 /// Sizes of all laced frames but the last, fixed-size lacing (equal shares).
 fn fixed_sizes(len: usize, count: usize, offset: u64) -> Result<Vec<usize>, Error> {
-    if len % count != 0 {
+    if !len.is_multiple_of(count) {
         return Err(Error::InvalidBlock {
             offset,
             reason: "fixed lacing does not divide the block evenly",

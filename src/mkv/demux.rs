@@ -708,19 +708,14 @@ impl Iterator for Reader {
     type Item = Result<Fragment, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.machine.ready.is_empty() && !self.failed && !self.machine.done {
+            // Fragments completed before an error come out first, then the error (once).
+            self.failed = self.machine.run(&mut self.input, true).is_err();
+        }
         if let Some(fragment) = self.machine.ready.pop_front() {
             return Some(Ok(fragment));
         }
-        if self.failed || self.machine.done {
-            return None;
-        }
-        match self.machine.run(&mut self.input, true) {
-            Ok(()) => self.machine.ready.pop_front().map(Ok),
-            Err(error) => {
-                self.failed = true;
-                Some(Err(error))
-            }
-        }
+        self.machine.error.take().map(Err)
     }
 }
 

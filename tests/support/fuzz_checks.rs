@@ -16,7 +16,7 @@ pub fn ebml(data: &[u8]) {
         }
         // Errors are the expected answer to garbage; only panics and wrong offsets are bugs.
         if let Ok(mut children) = element.children() {
-            while let Ok(Some(child)) = children.next() {
+            while let Ok(Some(child)) = children.next_element() {
                 assert!(child.header.offset >= element.data_offset());
                 walk(&child, depth - 1);
             }
@@ -24,7 +24,7 @@ pub fn ebml(data: &[u8]) {
     }
     let mut cursor = Cursor::new(Bytes::copy_from_slice(data), 0);
     let mut last = 0;
-    while let Ok(Some(element)) = cursor.next() {
+    while let Ok(Some(element)) = cursor.next_element() {
         assert!(element.header.offset >= last, "offsets only grow");
         last = element.header.offset;
         walk(&element, 6);
@@ -39,7 +39,9 @@ fn check_fragments(input: &Bytes, fragments: &[Fragment]) {
         assert!(last_end <= input.len() as u64);
         for frame in &fragment.frames {
             let start = usize::try_from(frame.offset).expect("offset fits");
-            let slice = input.get(start..start + frame.data.len()).expect("frame inside the input");
+            let slice = input
+                .get(start..start + frame.data.len())
+                .expect("frame inside the input");
             assert_eq!(slice, &frame.data[..], "a frame is a slice of the input");
         }
     }
@@ -58,7 +60,9 @@ pub fn mkv_reader(data: &[u8]) {
 
 /// The push parser, fed in chunks whose sizes come from the first byte, equals the whole-buffer reader.
 pub fn push_parser(data: &[u8]) {
-    let Some((&seed, input)) = data.split_first() else { return };
+    let Some((&seed, input)) = data.split_first() else {
+        return;
+    };
     let whole: Vec<_> = Reader::new(Bytes::copy_from_slice(input)).collect();
     let mut parser = PushParser::new();
     let mut got = Vec::new();
@@ -66,7 +70,11 @@ pub fn push_parser(data: &[u8]) {
     let step = usize::from(seed % 61) + 1;
     for (i, chunk) in input.chunks(step).enumerate() {
         // Vary chunk sizes: split every third chunk once more.
-        let (a, b) = chunk.split_at(if i % 3 == 0 { chunk.len() / 2 } else { chunk.len() });
+        let (a, b) = chunk.split_at(if i % 3 == 0 {
+            chunk.len() / 2
+        } else {
+            chunk.len()
+        });
         result = parser.push(a).and_then(|()| parser.push(b));
         got.extend(std::iter::from_fn(|| parser.next_fragment()).map(Ok));
         if result.is_err() {
@@ -95,7 +103,8 @@ pub fn avcc(data: &[u8]) {
 
 /// Any hvcC that parses answers every accessor.
 pub fn hvcc(data: &[u8]) {
-    if let Ok(config) = CodecConfig::parse("V_MPEGH/ISO/HEVC", Some(&Bytes::copy_from_slice(data))) {
+    if let Ok(config) = CodecConfig::parse("V_MPEGH/ISO/HEVC", Some(&Bytes::copy_from_slice(data)))
+    {
         accessors(&config);
     }
 }
@@ -103,7 +112,10 @@ pub fn hvcc(data: &[u8]) {
 /// Any AudioSpecificConfig that parses answers every accessor; the service's length rule holds.
 pub fn aac_asc(data: &[u8]) {
     if let Ok(config) = CodecConfig::parse("A_AAC", Some(&Bytes::copy_from_slice(data))) {
-        assert!(data.len() == 2 || data.len() == 5, "only 2- or 5-byte configs pass (spec §5.3)");
+        assert!(
+            data.len() == 2 || data.len() == 5,
+            "only 2- or 5-byte configs pass (spec §5.3)"
+        );
         accessors(&config);
     }
 }
@@ -118,15 +130,25 @@ pub fn waveformatex(data: &[u8]) {
 
 /// A frame accepted as length-prefixed NAL units splits into units whose prefixes add up to it.
 pub fn nal_frame(data: &[u8]) {
-    let Some((&seed, frame)) = data.split_first() else { return };
+    let Some((&seed, frame)) = data.split_first() else {
+        return;
+    };
     let length_size = [1u8, 2, 4][usize::from(seed % 3)];
     if codec::nal::check_length_prefixed(frame, length_size).is_ok() {
-        let total: usize = codec::nal::nal_units(frame, length_size).map(|nal| nal.len() + usize::from(length_size)).sum();
+        let total: usize = codec::nal::nal_units(frame, length_size)
+            .map(|nal| nal.expect("a checked frame splits").len() + usize::from(length_size))
+            .sum();
         assert_eq!(total, frame.len(), "nal units cover the frame");
     }
 }
 
 fn accessors(config: &CodecConfig) {
     let _codec = config.codec_string();
-    let _size = (config.width(), config.height(), config.sample_rate(), config.channels(), config.kind());
+    let _size = (
+        config.width(),
+        config.height(),
+        config.sample_rate(),
+        config.channels(),
+        config.kind(),
+    );
 }
