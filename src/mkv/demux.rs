@@ -354,21 +354,19 @@ impl Machine {
     }
 
     fn finish(&mut self, offset: u64) -> Result<(), Error> {
-        for level in &self.levels {
-            if let Level::Segment { end: Some(end) } = level
-                && *end > offset
-            {
-                return Err(ebml::Error::Truncated {
-                    offset,
-                    needed: end - offset,
-                }
-                .into());
-            }
-        }
+        // A known-size Segment that claims more bytes than arrived: its complete Clusters still
+        // make complete fragments, then the input is reported as cut short.
+        let missing = self.levels.iter().find_map(|level| match level {
+            Level::Segment { end: Some(end) } if *end > offset => Some(end - offset),
+            _ => None,
+        });
         self.levels.clear();
         self.end_segment(offset)?;
         self.done = true;
-        Ok(())
+        match missing {
+            Some(needed) => Err(ebml::Error::Truncated { offset, needed }.into()),
+            None => Ok(()),
+        }
     }
 
     fn start_document(&mut self, header: &Element) -> Result<(), Error> {

@@ -6,6 +6,8 @@
 
 pub mod block;
 mod demux;
+#[cfg(test)]
+mod demux_tests;
 mod error;
 pub mod fragment;
 pub mod ids;
