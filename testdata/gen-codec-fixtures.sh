@@ -10,7 +10,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="$here/codec"
-real="${REAL_TESTDATA:-/work/shared/testdata/real}"
+real="${REAL_TESTDATA:-$here/../../shared/testdata/real}"
 mkdir -p "$out"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
