@@ -1,3 +1,4 @@
-//! Format-neutral values shared by readers and writers: times and their units.
+//! Format-neutral values shared by readers and writers: times, samples.
 
+pub mod sample;
 pub mod time;
