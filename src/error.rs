@@ -45,6 +45,37 @@ pub enum ApiError {
         #[source]
         source: codec::Error,
     },
+    /// The codec private data of a track changes where the operation forbids it (spec §6).
+    ///
+    /// Choice: InvalidCodecPrivateDataException, the error seen for a forbidden CPD change (spec §9.10).
+    #[error(
+        "InvalidCodecPrivateDataException: the codec private data of track {track} changes at fragment {fragment}"
+    )]
+    CodecPrivateDataChange {
+        /// The track.
+        track: u64,
+        /// The first fragment with the new data.
+        fragment: String,
+    },
+    /// The tracks cannot be packaged by this operation (spec §5.1).
+    #[error("UnsupportedStreamMediaTypeException: {message}")]
+    UnsupportedMedia {
+        /// What the operation refuses.
+        message: String,
+    },
+    /// No fragment matches the request (spec §1.4: "No fragments found in the stream for the clip request.").
+    #[error("ResourceNotFoundException: {message}")]
+    ResourceNotFound {
+        /// The service's message.
+        message: String,
+    },
+    /// The writer cannot express the media (a time or size outside its fields).
+    #[error("InvalidArgumentException: {source}")]
+    Output {
+        /// The writer's error.
+        #[source]
+        source: crate::mp4::Error,
+    },
     /// An in-band error chunk: the fragment is not available (spec §1.3, §3.3).
     #[error("ResourceNotFoundException: {source}")]
     InBand {
@@ -58,7 +89,12 @@ impl ApiError {
     /// The service's exception name, e.g. `MissingCodecPrivateDataException`.
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::InvalidArgument { .. } => "InvalidArgumentException",
+            ApiError::InvalidArgument { .. } | ApiError::Output { .. } => {
+                "InvalidArgumentException"
+            }
+            ApiError::CodecPrivateDataChange { .. } => "InvalidCodecPrivateDataException",
+            ApiError::UnsupportedMedia { .. } => "UnsupportedStreamMediaTypeException",
+            ApiError::ResourceNotFound { .. } => "ResourceNotFoundException",
             ApiError::Source {
                 not_found: true, ..
             }
@@ -86,6 +122,12 @@ impl ApiError {
             ApiError::Media { source } => Some(source.offset()),
             _ => None,
         }
+    }
+}
+
+impl From<crate::mp4::Error> for ApiError {
+    fn from(source: crate::mp4::Error) -> Self {
+        ApiError::Output { source }
     }
 }
 

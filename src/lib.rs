@@ -15,5 +15,6 @@ pub mod ebml;
 pub mod error;
 pub mod mkv;
 pub mod model;
+pub mod mp4;
 
 pub use error::ApiError;

@@ -1,3 +1,6 @@
-//! The operations, one file each, built on the reader and the codec checks.
+//! The operations, one file each, built on the reader, the codec checks and the writers.
 
+pub mod archive;
+pub mod fmp4;
 pub mod inspect;
+pub mod samples;

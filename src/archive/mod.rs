@@ -1,3 +1,4 @@
-//! Where fragments come from: files, directories of fragment files, stdin. The only file-system code.
+//! Where fragments come from and where output goes: files, directories, stdin. The only file-system code.
 
+pub mod sink;
 pub mod source;

@@ -1,13 +1,15 @@
 //! `kvs-remux`: the command-line face of the library; one subcommand per operation, no logic of its own.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use kvs_remux::ApiError;
+use kvs_remux::api::archive::Archive;
+use kvs_remux::api::fmp4;
 use kvs_remux::api::inspect::{Inspection, Inspector};
-use kvs_remux::archive::source;
+use kvs_remux::archive::{sink, source};
 use kvs_remux::mkv::{PushParser, Reader};
 use serde_json::{Value, json};
 
@@ -32,11 +34,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write every track as fMP4: OUTDIR/track<N>/init.mp4 and OUTDIR/track<N>/<FragmentNumber>.m4s.
+    Fragment {
+        /// Input: a file or a directory of fragment files.
+        path: PathBuf,
+        /// Output directory (created).
+        outdir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Fragment { path, outdir } => match fragment(&path, &outdir) {
+            Ok(None) => ExitCode::SUCCESS,
+            Ok(Some(error)) | Err(error) => fail(&error),
+        },
         Command::Inspect { path, json } => {
             let report = match inspect(&path) {
                 Ok(report) => report,
@@ -68,17 +81,43 @@ fn fail(error: &ApiError) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn inspect(path: &std::path::Path) -> Result<Inspection, ApiError> {
+fn source_error(path: &Path, error: &std::io::Error) -> ApiError {
+    ApiError::Source {
+        path: path.display().to_string(),
+        not_found: error.kind() == std::io::ErrorKind::NotFound,
+        message: error.to_string(),
+    }
+}
+
+fn read_archive(path: &Path) -> Result<(Archive, Option<ApiError>), ApiError> {
+    let files = source::open(path).map_err(|e| source_error(path, &e))?;
+    Ok(Archive::read(files.into_iter().map(|f| f.bytes)))
+}
+
+/// `fragment`: exports what was read completely, then reports the error that stopped reading, if any.
+fn fragment(path: &Path, outdir: &Path) -> Result<Option<ApiError>, ApiError> {
+    let (archive, read_error) = read_archive(path)?;
+    for track in fmp4::export(&archive.fragments)? {
+        let dir = outdir.join(format!("track{}", track.track.track_id));
+        std::fs::create_dir_all(&dir).map_err(|e| source_error(&dir, &e))?;
+        let init = dir.join("init.mp4");
+        sink::write_file(&init, std::slice::from_ref(&track.init))
+            .map_err(|e| source_error(&init, &e))?;
+        for (number, chunks) in &track.segments {
+            let file = dir.join(format!("{number}.m4s"));
+            sink::write_file(&file, chunks).map_err(|e| source_error(&file, &e))?;
+        }
+    }
+    Ok(read_error)
+}
+
+fn inspect(path: &Path) -> Result<Inspection, ApiError> {
     let mut inspector = Inspector::new();
     if path.as_os_str() == "-" {
         inspect_stdin(&mut inspector)?;
         return Ok(inspector.finish());
     }
-    let files = source::open(path).map_err(|e| ApiError::Source {
-        path: path.display().to_string(),
-        not_found: e.kind() == std::io::ErrorKind::NotFound,
-        message: e.to_string(),
-    })?;
+    let files = source::open(path).map_err(|e| source_error(path, &e))?;
     for file in files {
         let mut reader = Reader::new(file.bytes);
         while let Some(next) = reader.next() {

@@ -17,34 +17,41 @@ pub struct Sample {
     pub data: Bytes,
 }
 
-/// Decode times for frames stored in decode order with presentation times only (Matroska, spec §7.2:
-/// "only the SimpleBlock's PTS is stored").
+/// Decode times (ns) for frames stored in decode order with presentation times (ns) only
+/// (Matroska, spec §7.2: "only the SimpleBlock's PTS is stored").
 ///
 /// The reorder depth `d` is the largest number of later frames (in decode order) that are shown
 /// before some frame. Decode time `i` is then the `i−d`-th smallest presentation time, so every frame
-/// is decoded no later than shown and decode times never decrease. The first `d` frames take the
-/// `d` largest presentation times of the previous fragment of the track (`previous_sorted_tail`,
-/// ascending) when given; without them they are extrapolated back from the first presentation time by
-/// the span of the first `d` frames. This is the rule ffmpeg applies when it remuxes Matroska with
-/// B-frames, so our decode times equal ffprobe's for the source (up to the source's 1 ms rounding).
-/// Without reordering (`d = 0`) decode times equal presentation times.
+/// is decoded no later than shown and decode times never decrease. The first `d` frames are
+/// extrapolated back from the first presentation time by the span of the first `d` frames, unless
+/// the previous fragment of the track continues without a gap: then they take its `d` largest
+/// presentation times (`previous_sorted_tail`, ascending), as a decoder reading the whole stream
+/// would. This is the rule ffmpeg applies when it remuxes Matroska with B-frames, so our decode times
+/// equal ffprobe's for the source (up to the source's 1 ms rounding). Without reordering (`d = 0`)
+/// decode times equal presentation times.
 pub fn decode_times(pts: &[i64], previous_sorted_tail: &[i64]) -> Vec<i64> {
+    // A previous presentation time within 2 ms of the extrapolated one continues the stream;
+    // anything further away is a gap (or overlap) between fragments.
+    const CONTINUITY_NS: i64 = 2_000_000;
     let mut sorted = pts.to_vec();
     sorted.sort_unstable();
     let depth = reorder_depth(pts);
+    let span = sorted
+        .get(depth)
+        .zip(sorted.first())
+        .map_or(0, |(last, first)| last - first);
     let mut dts = Vec::with_capacity(pts.len());
     for i in 0..pts.len() {
         let value = match i.checked_sub(depth) {
             Some(j) => sorted[j],
             None => {
-                let from_previous = previous_sorted_tail.len().checked_sub(depth - i);
-                match from_previous.and_then(|k| previous_sorted_tail.get(k)) {
-                    Some(&t) if t <= sorted[i] => t,
-                    _ => {
-                        let span = sorted.get(depth).map_or(0, |&s| s - sorted[0]);
-                        sorted[i] - span
-                    }
-                }
+                let extrapolated = sorted[i] - span;
+                let previous = previous_sorted_tail
+                    .len()
+                    .checked_sub(depth - i)
+                    .and_then(|k| previous_sorted_tail.get(k))
+                    .filter(|&&t| (t - extrapolated).abs() <= CONTINUITY_NS);
+                previous.copied().unwrap_or(extrapolated)
             }
         };
         dts.push(value);
@@ -58,7 +65,12 @@ fn reorder_depth(pts: &[i64]) -> usize {
     const WINDOW: usize = 16;
     let mut depth = 0;
     for (i, &p) in pts.iter().enumerate() {
-        let later = pts.iter().skip(i + 1).take(WINDOW).filter(|&&q| q < p).count();
+        let later = pts
+            .iter()
+            .skip(i + 1)
+            .take(WINDOW)
+            .filter(|&&q| q < p)
+            .count();
         depth = depth.max(later);
     }
     depth
@@ -75,14 +87,24 @@ mod tests {
 
     #[test]
     fn b_frames_follow_ffmpegs_rule() {
+        let ms = |v: &[i64]| v.iter().map(|x| x * 1_000_000).collect::<Vec<i64>>();
         // ffprobe on an x264 -bf 2 Matroska file (pts in ms, decode order) gives dts -67, -34, 0, 33, 67, 100.
-        let pts = [0, 100, 33, 67, 167, 133];
-        assert_eq!(decode_times(&pts, &[]), [-67, -34, 0, 33, 67, 100]);
-        // In a later fragment, the first decode times come from the previous fragment's last pts.
-        let next = [200, 300, 233, 267];
-        assert_eq!(decode_times(&next, &[133, 167]), [133, 167, 200, 233]);
-        for (d, p) in decode_times(&pts, &[]).iter().zip(pts) {
-            assert!(*d <= p);
+        let pts = ms(&[0, 100, 33, 67, 167, 133]);
+        assert_eq!(decode_times(&pts, &[]), ms(&[-67, -34, 0, 33, 67, 100]));
+        for (d, p) in decode_times(&pts, &[]).iter().zip(&pts) {
+            assert!(d <= p);
         }
+        // A later fragment takes its first decode times from the previous fragment's last pts...
+        let next = ms(&[200, 300, 233, 267]);
+        assert_eq!(
+            decode_times(&next, &ms(&[133, 167])),
+            ms(&[133, 167, 200, 233])
+        );
+        // ...unless there is a gap between them: then they are extrapolated.
+        let after_gap = ms(&[2200, 2300, 2233, 2267]);
+        assert_eq!(
+            decode_times(&after_gap, &ms(&[133, 167])),
+            ms(&[2133, 2166, 2200, 2233])
+        );
     }
 }

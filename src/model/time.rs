@@ -1,6 +1,7 @@
 //! Time units and every conversion between them, checked (STYLE §6).
 
 use std::fmt;
+use std::num::NonZeroU32;
 use std::time::{Duration, UNIX_EPOCH};
 
 /// Nanoseconds per millisecond.
@@ -67,6 +68,33 @@ impl fmt::Display for UnixMillis {
     }
 }
 
+/// A media timescale: ticks per second (mdhd timescale, 90 kHz for MPEG-TS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Timescale(NonZeroU32);
+
+impl Timescale {
+    /// 90 kHz, the video and MPEG-TS clock.
+    pub const VIDEO: Timescale = Timescale(NonZeroU32::new(90_000).expect("non-zero"));
+
+    /// A timescale of `ticks` per second; `None` for 0.
+    pub fn new(ticks: u32) -> Option<Timescale> {
+        NonZeroU32::new(ticks).map(Timescale)
+    }
+
+    /// Ticks per second.
+    pub fn get(self) -> u32 {
+        self.0.get()
+    }
+
+    /// Nanoseconds to ticks, rounded to the nearest tick (exact for whole ms at 90 kHz and 8/16/48 kHz).
+    pub fn ticks(self, nanos: i128) -> i128 {
+        let scaled = nanos * i128::from(self.get());
+        // Round half away from zero.
+        let half = 500_000_000 * scaled.signum();
+        (scaled + half) / 1_000_000_000
+    }
+}
+
 /// Converts Matroska ticks (`TimestampScale` ns each) to nanoseconds, or `None` on overflow.
 pub fn ticks_to_nanos(ticks: i64, timestamp_scale: u64) -> Option<i64> {
     let scale = i64::try_from(timestamp_scale).ok()?;
@@ -108,6 +136,16 @@ mod tests {
         ] {
             assert_eq!(UnixMillis::parse_kvs_seconds(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn timescale_rounding() {
+        let video = Timescale::VIDEO;
+        assert_eq!(video.ticks(1_000_000), 90);
+        assert_eq!(video.ticks(-33_000_000), -2970);
+        let audio = Timescale::new(44_100).unwrap();
+        assert_eq!(audio.ticks(21_000_000), 926); // 926.1
+        assert_eq!(audio.ticks(1_000_000_000), 44_100);
     }
 
     #[test]

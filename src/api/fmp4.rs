@@ -1,0 +1,116 @@
+//! fMP4 per track: GetMP4InitFragment and GetMP4MediaFragment (spec §1.8, §8.5), and the export of a
+//! whole archive as `track<N>/init.mp4` + `track<N>/<FragmentNumber>.m4s`.
+
+use bytes::Bytes;
+
+use super::samples::track_samples;
+use crate::codec::CodecConfig;
+use crate::error::ApiError;
+use crate::mkv::{Fragment, TrackEntry};
+use crate::model::track::TrackInfo;
+use crate::mp4;
+
+/// The writer's view of a Matroska track: its CPD validated as the service does (spec §5.3).
+///
+/// # Errors
+/// Missing, invalid or unsupported codec private data, under the service's names.
+pub fn track_info(entry: &TrackEntry) -> Result<TrackInfo, ApiError> {
+    let codec =
+        CodecConfig::parse(&entry.codec_id, entry.codec_private.as_ref()).map_err(|source| {
+            ApiError::Codec {
+                track: entry.number,
+                source,
+            }
+        })?;
+    let id = u32::try_from(entry.number).map_err(|_| ApiError::InvalidArgument {
+        message: format!("track number {} is too large for MP4", entry.number),
+    })?;
+    Ok(TrackInfo::new(
+        id,
+        codec,
+        entry.codec_private.clone().unwrap_or_default(),
+    ))
+}
+
+/// The origin (ns) of the media timeline: 0 (the Unix epoch) for KVS fragments; for plain Matroska,
+/// whose own timeline may start with negative decode times (B-frames), early enough that none is negative.
+pub fn timeline_origin(fragments: &[Fragment]) -> i64 {
+    if fragments.iter().all(|f| !f.synthetic) {
+        return 0;
+    }
+    let earliest = fragments
+        .iter()
+        .flat_map(|f| f.frames.iter().map(|fr| fr.pts))
+        .min()
+        .unwrap_or(0);
+    // Choice: one second of headroom below the first frame covers any reorder delay (≤ 16 frames).
+    earliest.min(0) - 1_000_000_000
+}
+
+/// One track of an archive as fMP4: the init segment and one media segment per fragment holding it.
+#[derive(Debug, Clone)]
+pub struct TrackExport {
+    /// The track.
+    pub track: TrackInfo,
+    /// ftyp + moov.
+    pub init: Bytes,
+    /// (fragment number, chunks of moof + mdat) in fragment order.
+    pub segments: Vec<(String, Vec<Bytes>)>,
+}
+
+/// Exports every track of `fragments` as fMP4.
+///
+/// # Errors
+/// The first track whose CPD is missing, invalid or unsupported, or changes between fragments
+/// (InvalidCodecPrivateDataException: one init segment cannot describe two configurations).
+pub fn export(fragments: &[Fragment]) -> Result<Vec<TrackExport>, ApiError> {
+    let media: Vec<Fragment> = fragments
+        .iter()
+        .filter(|f| f.error.is_none() && !f.frames.is_empty())
+        .cloned()
+        .collect();
+    let origin = timeline_origin(&media);
+    let mut numbers: Vec<u64> = media
+        .iter()
+        .flat_map(|f| f.tracks.entries.iter().map(|t| t.number))
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut exports = Vec::with_capacity(numbers.len());
+    for number in numbers {
+        let first = media
+            .iter()
+            .find_map(|f| f.tracks.get(number))
+            .expect("number came from a fragment");
+        let track = track_info(first)?;
+        for fragment in &media {
+            if let Some(entry) = fragment.tracks.get(number)
+                && (entry.codec_id != first.codec_id || entry.codec_private != first.codec_private)
+            {
+                return Err(ApiError::CodecPrivateDataChange {
+                    track: number,
+                    fragment: fragment.number.to_string(),
+                });
+            }
+        }
+        let init = mp4::init::init_segment(std::slice::from_ref(&track))?;
+        let mut segments = Vec::new();
+        for (sequence, (fragment, samples)) in
+            (1u32..).zip(media.iter().zip(track_samples(&media, number)))
+        {
+            if samples.is_empty() {
+                continue;
+            }
+            segments.push((
+                fragment.number.to_string(),
+                mp4::fragment::media_segment(&track, &samples, sequence, origin)?,
+            ));
+        }
+        exports.push(TrackExport {
+            track,
+            init,
+            segments,
+        });
+    }
+    Ok(exports)
+}

@@ -1,0 +1,155 @@
+//! A progressive MP4 (GetClip, spec §1.4, §8.5, §9.12): ftyp, moov with full sample tables, mdat.
+//!
+//! The moov is computed from the sample index before any sample is written, so a clip of any size
+//! needs memory for its tables only; sample data are the input's own slices, written after.
+
+use std::ops::Range;
+
+use bytes::Bytes;
+
+use super::Error;
+use super::fragment::timings;
+use super::init::{Edit, MOVIE_TIMESCALE, Profile, ftyp, mvhd, trak};
+use super::tables::SampleTables;
+use super::write::{mdat_header, write_box};
+use crate::model::sample::Sample;
+use crate::model::track::TrackInfo;
+
+/// The samples of a clip: per track in decode order, and the chunks they are written in.
+#[derive(Debug, Clone)]
+pub struct ClipInput {
+    /// The tracks.
+    pub tracks: Vec<TrackInfo>,
+    /// Samples per track (same order as `tracks`), in decode order.
+    pub samples: Vec<Vec<Sample>>,
+    /// Chunks in file order: a track index and a range of that track's samples (one per fragment
+    /// and track, so audio and video interleave fragment by fragment).
+    pub chunks: Vec<(usize, Range<usize>)>,
+}
+
+/// Writes the clip: `[ftyp + moov + mdat header, sample, sample, ...]`.
+///
+/// Each track's timeline starts at its first decode time; an edit list starts presentation at its
+/// first presentation time and delays a track that starts after the earliest one.
+///
+/// # Errors
+/// [`Error::NoSamples`] for a track without samples, values that do not fit their fields.
+pub fn write(input: &ClipInput) -> Result<Vec<Bytes>, Error> {
+    let mut tables = Vec::with_capacity(input.tracks.len());
+    let mut edits = Vec::with_capacity(input.tracks.len());
+    let movie_start = input
+        .samples
+        .iter()
+        .filter_map(|s| s.iter().map(|x| x.pts).min())
+        .min()
+        .unwrap_or(0);
+    for (track, samples) in input.tracks.iter().zip(&input.samples) {
+        let first = samples.first().ok_or(Error::NoSamples {
+            track: track.track_id,
+        })?;
+        let timing = timings(track, samples, first.dts)?;
+        let table = SampleTables {
+            durations: timing.iter().map(|t| t.duration).collect(),
+            composition_offsets: timing
+                .iter()
+                .map(|t| u32::try_from(t.composition_offset).unwrap_or(0))
+                .collect(),
+            sizes: samples
+                .iter()
+                .map(|s| u32::try_from(s.data.len()).unwrap_or(u32::MAX))
+                .collect(),
+            sync: samples
+                .iter()
+                .map(|s| s.keyframe || !track.is_video())
+                .collect(),
+            chunks: Vec::new(),
+        };
+        let first_shown = samples.iter().map(|s| s.pts).min().unwrap_or(first.pts);
+        let media_time = u64::try_from(
+            track
+                .timescale
+                .ticks(i128::from(first_shown) - i128::from(first.dts)),
+        )
+        .unwrap_or(0);
+        let to_ms =
+            |ticks: u64| ticks * u64::from(MOVIE_TIMESCALE) / u64::from(track.timescale.get());
+        let delay_ms =
+            u64::try_from((i128::from(first_shown) - i128::from(movie_start)) / 1_000_000)
+                .unwrap_or(0);
+        let duration_ms = to_ms(table.media_duration().saturating_sub(media_time));
+        edits.push((media_time > 0 || delay_ms > 0).then_some(Edit {
+            delay_ms,
+            duration_ms,
+            media_time,
+        }));
+        tables.push(table);
+    }
+    let movie_ms = input
+        .tracks
+        .iter()
+        .zip(&tables)
+        .zip(&edits)
+        .map(|((track, table), edit)| {
+            edit.map_or(
+                table.media_duration() * 1000 / u64::from(track.timescale.get()),
+                |e| e.delay_ms + e.duration_ms,
+            )
+        })
+        .max()
+        .unwrap_or(0);
+    // Chunk offsets relative to the first payload byte, then made absolute once the header size is known.
+    let mut relative = Vec::with_capacity(input.chunks.len());
+    let mut position = 0u64;
+    for (track_index, range) in &input.chunks {
+        let samples = input
+            .samples
+            .get(*track_index)
+            .and_then(|s| s.get(range.clone()))
+            .unwrap_or_default();
+        relative.push((*track_index, position, samples.len()));
+        position += samples.iter().map(|s| s.data.len() as u64).sum::<u64>();
+    }
+    let payload = position;
+    let mut header_len = 0u64;
+    let mut header = Vec::new();
+    // Twice at most: the second pass only when co64 replaced stco and the moov grew.
+    for _ in 0..3 {
+        for table in &mut tables {
+            table.chunks.clear();
+        }
+        let data_start = header_len;
+        for &(track_index, offset, count) in &relative {
+            if let Some(table) = tables.get_mut(track_index) {
+                table.chunks.push((
+                    data_start + offset,
+                    u32::try_from(count).unwrap_or(u32::MAX),
+                ));
+            }
+        }
+        header.clear();
+        ftyp(&mut header, Profile::Progressive)?;
+        write_box(&mut header, *b"moov", |out| {
+            mvhd(out, movie_ms, &input.tracks)?;
+            for ((track, table), edit) in input.tracks.iter().zip(&tables).zip(&edits) {
+                trak(out, track, table, *edit)?;
+            }
+            Ok(())
+        })?;
+        header.extend_from_slice(&mdat_header(payload));
+        if header.len() as u64 == header_len {
+            break;
+        }
+        header_len = header.len() as u64;
+    }
+    let mut chunks = Vec::with_capacity(1 + input.samples.iter().map(Vec::len).sum::<usize>());
+    chunks.push(Bytes::from(header));
+    for (track_index, range) in &input.chunks {
+        let samples = input
+            .samples
+            .get(*track_index)
+            .and_then(|s| s.get(range.clone()))
+            .unwrap_or_default();
+        chunks.extend(samples.iter().map(|s| s.data.clone()));
+    }
+    Ok(chunks)
+}
