@@ -57,6 +57,17 @@ pub enum ApiError {
         /// The first fragment with the new data.
         fragment: String,
     },
+    /// A frame cannot be parsed for its codec (GetClip, spec §3.1, §5.3).
+    #[error("InvalidMediaFrameException: track {track} frame at byte {offset}: {source}")]
+    MediaFrame {
+        /// The track.
+        track: u64,
+        /// Absolute offset of the frame in the input.
+        offset: u64,
+        /// What is wrong inside the frame.
+        #[source]
+        source: codec::Error,
+    },
     /// The tracks cannot be packaged by this operation (spec §5.1).
     #[error("UnsupportedStreamMediaTypeException: {message}")]
     UnsupportedMedia {
@@ -94,6 +105,7 @@ impl ApiError {
             }
             ApiError::CodecPrivateDataChange { .. } => "InvalidCodecPrivateDataException",
             ApiError::UnsupportedMedia { .. } => "UnsupportedStreamMediaTypeException",
+            ApiError::MediaFrame { .. } => "InvalidMediaFrameException",
             ApiError::ResourceNotFound { .. } => "ResourceNotFoundException",
             ApiError::Source {
                 not_found: true, ..
@@ -120,6 +132,7 @@ impl ApiError {
     pub fn offset(&self) -> Option<u64> {
         match self {
             ApiError::Media { source } => Some(source.offset()),
+            ApiError::MediaFrame { offset, .. } => Some(*offset),
             _ => None,
         }
     }

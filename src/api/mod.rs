@@ -2,5 +2,6 @@
 
 pub mod archive;
 pub mod fmp4;
+pub mod get_clip;
 pub mod inspect;
 pub mod samples;

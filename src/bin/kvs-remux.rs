@@ -8,9 +8,11 @@ use clap::{Parser, Subcommand};
 use kvs_remux::ApiError;
 use kvs_remux::api::archive::Archive;
 use kvs_remux::api::fmp4;
+use kvs_remux::api::get_clip::{ClipRequest, SelectorType, get_clip};
 use kvs_remux::api::inspect::{Inspection, Inspector};
 use kvs_remux::archive::{sink, source};
 use kvs_remux::mkv::{PushParser, Reader};
+use kvs_remux::model::time::UnixMillis;
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -34,6 +36,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// GetClip: a progressive MP4 of all tracks for a time range (the whole archive without one).
+    GetClip {
+        /// Input: a file or a directory of fragment files.
+        path: PathBuf,
+        /// Output MP4 file (`/dev/null` works).
+        outfile: PathBuf,
+        /// StartTimestamp: RFC 3339 or epoch seconds.
+        #[arg(long, value_parser = parse_timestamp)]
+        start_timestamp: Option<UnixMillis>,
+        /// EndTimestamp (inclusive): RFC 3339 or epoch seconds.
+        #[arg(long, value_parser = parse_timestamp)]
+        end_timestamp: Option<UnixMillis>,
+        /// Which fragment timestamp the range applies to.
+        #[arg(long, value_enum, default_value = "SERVER_TIMESTAMP")]
+        fragment_selector_type: Selector,
+        /// Lift the service's limits of 200 fragments / 100 MB per clip.
+        #[arg(long)]
+        no_limits: bool,
+    },
     /// Write every track as fMP4: OUTDIR/track<N>/init.mp4 and OUTDIR/track<N>/<FragmentNumber>.m4s.
     Fragment {
         /// Input: a file or a directory of fragment files.
@@ -43,9 +64,45 @@ enum Command {
     },
 }
 
+/// ClipFragmentSelectorType, spelled as the API spells it.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Selector {
+    #[value(name = "PRODUCER_TIMESTAMP")]
+    ProducerTimestamp,
+    #[value(name = "SERVER_TIMESTAMP")]
+    ServerTimestamp,
+}
+
+fn parse_timestamp(text: &str) -> Result<UnixMillis, String> {
+    UnixMillis::parse_request(text)
+        .ok_or_else(|| format!("{text:?} is neither RFC 3339 nor epoch seconds"))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::GetClip {
+            path,
+            outfile,
+            start_timestamp,
+            end_timestamp,
+            fragment_selector_type,
+            no_limits,
+        } => {
+            let request = ClipRequest {
+                selector: match fragment_selector_type {
+                    Selector::ProducerTimestamp => SelectorType::ProducerTimestamp,
+                    Selector::ServerTimestamp => SelectorType::ServerTimestamp,
+                },
+                start: start_timestamp,
+                end: end_timestamp,
+                no_limits,
+            };
+            match clip(&path, &outfile, &request) {
+                Ok(None) => ExitCode::SUCCESS,
+                Ok(Some(error)) | Err(error) => fail(&error),
+            }
+        }
         Command::Fragment { path, outdir } => match fragment(&path, &outdir) {
             Ok(None) => ExitCode::SUCCESS,
             Ok(Some(error)) | Err(error) => fail(&error),
@@ -92,6 +149,20 @@ fn source_error(path: &Path, error: &std::io::Error) -> ApiError {
 fn read_archive(path: &Path) -> Result<(Archive, Option<ApiError>), ApiError> {
     let files = source::open(path).map_err(|e| source_error(path, &e))?;
     Ok(Archive::read(files.into_iter().map(|f| f.bytes)))
+}
+
+/// `get-clip`: the clip of what was read completely, then the error that stopped reading, if any.
+fn clip(path: &Path, outfile: &Path, request: &ClipRequest) -> Result<Option<ApiError>, ApiError> {
+    let (archive, read_error) = read_archive(path)?;
+    let clip = get_clip(&archive.fragments, request)?;
+    sink::write_file(outfile, &clip.chunks).map_err(|e| source_error(outfile, &e))?;
+    if clip.truncated {
+        eprintln!(
+            "note: the clip holds the first {} fragments (service limits; --no-limits lifts them)",
+            clip.fragments.len()
+        );
+    }
+    Ok(read_error)
 }
 
 /// `fragment`: exports what was read completely, then reports the error that stopped reading, if any.

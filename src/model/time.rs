@@ -43,6 +43,17 @@ impl UnixMillis {
         secs.checked_mul(1000)?.checked_add(millis).map(UnixMillis)
     }
 
+    /// Parses a request timestamp: epoch seconds (`1511852108.513`) or RFC 3339
+    /// (`2017-11-28T06:55:08.513Z`), as the AWS CLI accepts both (spec §1.1: JSON carries epoch seconds).
+    pub fn parse_request(text: &str) -> Option<UnixMillis> {
+        if let Some(millis) = UnixMillis::parse_kvs_seconds(text) {
+            return Some(millis);
+        }
+        let time = humantime::parse_rfc3339_weak(text).ok()?;
+        let since = time.duration_since(UNIX_EPOCH).ok()?;
+        u64::try_from(since.as_millis()).ok().map(UnixMillis)
+    }
+
     /// The instant in nanoseconds since the epoch, or `None` past the year 2262.
     pub fn as_nanos(self) -> Option<i64> {
         i64::try_from(self.0).ok()?.checked_mul(NS_PER_MS)
@@ -146,6 +157,19 @@ mod tests {
         let audio = Timescale::new(44_100).unwrap();
         assert_eq!(audio.ticks(21_000_000), 926); // 926.1
         assert_eq!(audio.ticks(1_000_000_000), 44_100);
+    }
+
+    #[test]
+    fn request_timestamps() {
+        assert_eq!(
+            UnixMillis::parse_request("1511852108.513"),
+            Some(UnixMillis(1_511_852_108_513))
+        );
+        assert_eq!(
+            UnixMillis::parse_request("2017-11-28T06:55:08.513Z"),
+            Some(UnixMillis(1_511_852_108_513))
+        );
+        assert_eq!(UnixMillis::parse_request("yesterday"), None);
     }
 
     #[test]
