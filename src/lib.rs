@@ -16,5 +16,6 @@ pub mod error;
 pub mod mkv;
 pub mod model;
 pub mod mp4;
+pub mod ts;
 
 pub use error::ApiError;

@@ -47,10 +47,12 @@ pub fn timeline_origin(fragments: &[Fragment]) -> i64 {
     earliest.min(0) - 1_000_000_000
 }
 
-/// One track of an archive as fMP4: the init segment and one media segment per fragment holding it.
+/// One configuration of a track: its init segment and the media segments that use it.
 #[derive(Debug, Clone)]
-pub struct TrackExport {
-    /// The track.
+pub struct InitEpoch {
+    /// The fragment where this configuration starts; `None` for the first.
+    pub starts_at: Option<String>,
+    /// The track as this configuration describes it.
     pub track: TrackInfo,
     /// ftyp + moov.
     pub init: Bytes,
@@ -58,11 +60,21 @@ pub struct TrackExport {
     pub segments: Vec<(String, Vec<Bytes>)>,
 }
 
-/// Exports every track of `fragments` as fMP4.
+/// One track of an archive as fMP4: a new init segment wherever the codec private data changes
+/// (as HLS allows, spec §6), each followed by the media segments it describes.
+#[derive(Debug, Clone)]
+pub struct TrackExport {
+    /// Matroska TrackNumber.
+    pub track_number: u64,
+    /// Configurations in fragment order.
+    pub epochs: Vec<InitEpoch>,
+}
+
+/// Exports every track of `fragments` as fMP4; media segments are numbered 1, 2, … per track (mfhd).
 ///
 /// # Errors
-/// The first track whose CPD is missing, invalid or unsupported, or changes between fragments
-/// (InvalidCodecPrivateDataException: one init segment cannot describe two configurations).
+/// A track whose CPD is missing, invalid or unsupported (in any configuration), or a time the writer
+/// cannot express.
 pub fn export(fragments: &[Fragment]) -> Result<Vec<TrackExport>, ApiError> {
     let media: Vec<Fragment> = fragments
         .iter()
@@ -78,38 +90,39 @@ pub fn export(fragments: &[Fragment]) -> Result<Vec<TrackExport>, ApiError> {
     numbers.dedup();
     let mut exports = Vec::with_capacity(numbers.len());
     for number in numbers {
-        let first = media
-            .iter()
-            .find_map(|f| f.tracks.get(number))
-            .expect("number came from a fragment");
-        let track = track_info(first)?;
-        for fragment in &media {
-            if let Some(entry) = fragment.tracks.get(number)
-                && (entry.codec_id != first.codec_id || entry.codec_private != first.codec_private)
-            {
-                return Err(ApiError::CodecPrivateDataChange {
-                    track: number,
-                    fragment: fragment.number.to_string(),
-                });
-            }
-        }
-        let init = mp4::init::init_segment(std::slice::from_ref(&track))?;
-        let mut segments = Vec::new();
+        let mut epochs: Vec<InitEpoch> = Vec::new();
+        let mut current: Option<&TrackEntry> = None;
         for (sequence, (fragment, samples)) in
             (1u32..).zip(media.iter().zip(track_samples(&media, number)))
         {
+            let Some(entry) = fragment.tracks.get(number) else {
+                continue;
+            };
             if samples.is_empty() {
                 continue;
             }
-            segments.push((
-                fragment.number.to_string(),
-                mp4::fragment::media_segment(&track, &samples, sequence, origin)?,
-            ));
+            let changed = current.is_none_or(|c| {
+                c.codec_id != entry.codec_id || c.codec_private != entry.codec_private
+            });
+            if changed {
+                let track = track_info(entry)?;
+                let init = mp4::init::init_segment(std::slice::from_ref(&track))?;
+                let starts_at = current.map(|_| fragment.number.to_string());
+                epochs.push(InitEpoch {
+                    starts_at,
+                    track,
+                    init,
+                    segments: Vec::new(),
+                });
+                current = Some(entry);
+            }
+            let epoch = epochs.last_mut().expect("pushed above");
+            let segment = mp4::fragment::media_segment(&epoch.track, &samples, sequence, origin)?;
+            epoch.segments.push((fragment.number.to_string(), segment));
         }
         exports.push(TrackExport {
-            track,
-            init,
-            segments,
+            track_number: number,
+            epochs,
         });
     }
     Ok(exports)

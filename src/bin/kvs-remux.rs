@@ -56,6 +56,9 @@ enum Command {
         no_limits: bool,
     },
     /// Write every track as fMP4: OUTDIR/track<N>/init.mp4 and OUTDIR/track<N>/<FragmentNumber>.m4s.
+    ///
+    /// Where a track's codec private data changes, a new OUTDIR/track<N>/init-<FragmentNumber>.mp4
+    /// describes the segments from that fragment on (as a new EXT-X-MAP would in HLS).
     Fragment {
         /// Input: a file or a directory of fragment files.
         path: PathBuf,
@@ -169,14 +172,20 @@ fn clip(path: &Path, outfile: &Path, request: &ClipRequest) -> Result<Option<Api
 fn fragment(path: &Path, outdir: &Path) -> Result<Option<ApiError>, ApiError> {
     let (archive, read_error) = read_archive(path)?;
     for track in fmp4::export(&archive.fragments)? {
-        let dir = outdir.join(format!("track{}", track.track.track_id));
+        let dir = outdir.join(format!("track{}", track.track_number));
         std::fs::create_dir_all(&dir).map_err(|e| source_error(&dir, &e))?;
-        let init = dir.join("init.mp4");
-        sink::write_file(&init, std::slice::from_ref(&track.init))
-            .map_err(|e| source_error(&init, &e))?;
-        for (number, chunks) in &track.segments {
-            let file = dir.join(format!("{number}.m4s"));
-            sink::write_file(&file, chunks).map_err(|e| source_error(&file, &e))?;
+        for epoch in &track.epochs {
+            let name = match &epoch.starts_at {
+                None => "init.mp4".to_owned(),
+                Some(number) => format!("init-{number}.mp4"),
+            };
+            let init = dir.join(name);
+            sink::write_file(&init, std::slice::from_ref(&epoch.init))
+                .map_err(|e| source_error(&init, &e))?;
+            for (number, chunks) in &epoch.segments {
+                let file = dir.join(format!("{number}.m4s"));
+                sink::write_file(&file, chunks).map_err(|e| source_error(&file, &e))?;
+            }
         }
     }
     Ok(read_error)
