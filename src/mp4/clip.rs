@@ -48,16 +48,32 @@ pub fn write(input: &ClipInput) -> Result<Vec<Bytes>, Error> {
             track: track.track_id,
         })?;
         let timing = timings(track, samples, first.dts)?;
+        let id = track.track_id;
+        let composition_offsets = timing
+            .iter()
+            .map(|t| {
+                // ctts version 0: a sample shown before it is decoded cannot be written.
+                u32::try_from(t.composition_offset).map_err(|_| Error::TimeOutOfRange {
+                    track: id,
+                    field: "composition offset",
+                    value: i128::from(t.composition_offset),
+                })
+            })
+            .collect::<Result<Vec<u32>, Error>>()?;
+        let sizes = samples
+            .iter()
+            .map(|s| {
+                u32::try_from(s.data.len()).map_err(|_| Error::ValueOutOfRange {
+                    track: id,
+                    field: "sample size",
+                    value: s.data.len() as u64,
+                })
+            })
+            .collect::<Result<Vec<u32>, Error>>()?;
         let table = SampleTables {
             durations: timing.iter().map(|t| t.duration).collect(),
-            composition_offsets: timing
-                .iter()
-                .map(|t| u32::try_from(t.composition_offset).unwrap_or(0))
-                .collect(),
-            sizes: samples
-                .iter()
-                .map(|s| u32::try_from(s.data.len()).unwrap_or(u32::MAX))
-                .collect(),
+            composition_offsets,
+            sizes,
             sync: samples
                 .iter()
                 .map(|s| s.keyframe || !track.is_video())
@@ -110,36 +126,31 @@ pub fn write(input: &ClipInput) -> Result<Vec<Bytes>, Error> {
         position += samples.iter().map(|s| s.data.len() as u64).sum::<u64>();
     }
     let payload = position;
-    let mut header_len = 0u64;
+    // The header's size decides the chunk offsets, which decide the header's size only through the
+    // stco → co64 switch: a second pass settles it, a third confirms.
     let mut header = Vec::new();
-    // Twice at most: the second pass only when co64 replaced stco and the moov grew.
+    let mut header_len = 0u64;
     for _ in 0..3 {
-        for table in &mut tables {
-            table.chunks.clear();
-        }
-        let data_start = header_len;
-        for &(track_index, offset, count) in &relative {
-            if let Some(table) = tables.get_mut(track_index) {
-                table.chunks.push((
-                    data_start + offset,
-                    u32::try_from(count).unwrap_or(u32::MAX),
-                ));
-            }
-        }
-        header.clear();
-        ftyp(&mut header, Profile::Progressive)?;
-        write_box(&mut header, *b"moov", |out| {
-            mvhd(out, movie_ms, &input.tracks)?;
-            for ((track, table), edit) in input.tracks.iter().zip(&tables).zip(&edits) {
-                trak(out, track, table, *edit)?;
-            }
-            Ok(())
-        })?;
-        header.extend_from_slice(&mdat_header(payload));
+        header = build_header(
+            input,
+            &mut tables,
+            &edits,
+            movie_ms,
+            &relative,
+            header_len,
+            payload,
+        )?;
         if header.len() as u64 == header_len {
             break;
         }
         header_len = header.len() as u64;
+    }
+    if header.len() as u64 != header_len {
+        return Err(Error::ValueOutOfRange {
+            track: 0,
+            field: "moov size",
+            value: header.len() as u64,
+        });
     }
     let mut chunks = Vec::with_capacity(1 + input.samples.iter().map(Vec::len).sum::<usize>());
     chunks.push(Bytes::from(header));
@@ -152,4 +163,37 @@ pub fn write(input: &ClipInput) -> Result<Vec<Bytes>, Error> {
         chunks.extend(samples.iter().map(|s| s.data.clone()));
     }
     Ok(chunks)
+}
+
+/// ftyp + moov + mdat header, with chunk offsets for a header of `header_len` bytes.
+fn build_header(
+    input: &ClipInput,
+    tables: &mut [SampleTables],
+    edits: &[Option<Edit>],
+    movie_ms: u64,
+    relative: &[(usize, u64, usize)],
+    header_len: u64,
+    payload: u64,
+) -> Result<Vec<u8>, Error> {
+    for table in tables.iter_mut() {
+        table.chunks.clear();
+    }
+    for &(track_index, offset, count) in relative {
+        if let Some(table) = tables.get_mut(track_index) {
+            // A chunk holds one fragment's samples of one track: far fewer than 2^32.
+            let count = u32::try_from(count).expect("samples per chunk fit in u32");
+            table.chunks.push((header_len + offset, count));
+        }
+    }
+    let mut header = Vec::new();
+    ftyp(&mut header, Profile::Progressive)?;
+    write_box(&mut header, *b"moov", |out| {
+        mvhd(out, movie_ms, &input.tracks)?;
+        for ((track, table), edit) in input.tracks.iter().zip(tables.iter()).zip(edits) {
+            trak(out, track, table, *edit)?;
+        }
+        Ok(())
+    })?;
+    header.extend_from_slice(&mdat_header(payload));
+    Ok(header)
 }
