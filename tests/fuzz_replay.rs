@@ -82,6 +82,16 @@ fn push_parser() {
 }
 
 #[test]
+fn fmp4() {
+    replay("fmp4", &mkv_seeds(), fuzz_checks::fmp4);
+}
+
+#[test]
+fn clip() {
+    replay("clip", &mkv_seeds(), fuzz_checks::clip);
+}
+
+#[test]
 fn codec_private_data() {
     let seeds = cpd_seeds();
     replay("avcc", &seeds, fuzz_checks::avcc);

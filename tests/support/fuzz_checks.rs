@@ -152,3 +152,61 @@ fn accessors(config: &CodecConfig) {
         config.kind(),
     );
 }
+
+/// Top-level boxes of an MP4 byte string tile it exactly (sizes add up); returns their types.
+fn top_level_boxes(file: &[u8]) -> Vec<[u8; 4]> {
+    let mut kinds = Vec::new();
+    let mut rest = file;
+    while !rest.is_empty() {
+        let size = u32::from_be_bytes(rest[..4].try_into().expect("4 bytes")) as usize;
+        let kind: [u8; 4] = rest[4..8].try_into().expect("4 bytes");
+        let size = if size == 1 {
+            u64::from_be_bytes(rest[8..16].try_into().expect("8 bytes")) as usize
+        } else {
+            size
+        };
+        assert!(
+            size >= 8 && size <= rest.len(),
+            "box {kind:?} of {size} bytes in {} left",
+            rest.len()
+        );
+        kinds.push(kind);
+        rest = &rest[size..];
+    }
+    kinds
+}
+
+/// Any input that reads as an archive exports as fMP4 whose segments are moof + mdat and carry the
+/// frames unchanged.
+pub fn fmp4(data: &[u8]) {
+    let (archive, _) = kvs_remux::api::archive::Archive::read([Bytes::copy_from_slice(data)]);
+    let Ok(tracks) = kvs_remux::api::fmp4::export(&archive.fragments) else {
+        return;
+    };
+    for epoch in tracks.iter().flat_map(|t| &t.epochs) {
+        assert_eq!(top_level_boxes(&epoch.init), [*b"ftyp", *b"moov"]);
+        for (_, chunks) in &epoch.segments {
+            let bytes: Vec<u8> = chunks.concat();
+            assert_eq!(top_level_boxes(&bytes), [*b"moof", *b"mdat"]);
+        }
+    }
+}
+
+/// Any input that makes a clip makes ftyp + moov + mdat whose payload is the frames' bytes.
+pub fn clip(data: &[u8]) {
+    use kvs_remux::api::get_clip::{ClipRequest, SelectorType, get_clip};
+    let (archive, _) = kvs_remux::api::archive::Archive::read([Bytes::copy_from_slice(data)]);
+    let request = ClipRequest {
+        selector: SelectorType::ProducerTimestamp,
+        start: None,
+        end: None,
+        no_limits: true,
+    };
+    let Ok(clip) = get_clip(&archive.fragments, &request) else {
+        return;
+    };
+    let bytes: Vec<u8> = clip.chunks.concat();
+    assert_eq!(top_level_boxes(&bytes), [*b"ftyp", *b"moov", *b"mdat"]);
+    let payload: usize = clip.chunks[1..].iter().map(|c| c.len()).sum();
+    assert!(bytes.ends_with(&clip.chunks[1..].concat()) && payload <= bytes.len());
+}
