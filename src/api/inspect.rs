@@ -110,7 +110,11 @@ impl Inspector {
         let number = fragment.number.as_str().to_owned();
         match &self.previous_tracks {
             None => self.report.tracks = fragment.tracks.entries.iter().map(track_report).collect(),
-            Some(previous) if !Arc::ptr_eq(previous, &fragment.tracks) => {
+            // Error chunks have no Tracks: they change nothing.
+            Some(previous)
+                if !Arc::ptr_eq(previous, &fragment.tracks)
+                    && !fragment.tracks.entries.is_empty() =>
+            {
                 let changes = track_changes(previous, &fragment.tracks);
                 self.report
                     .codec_private_data_changes
@@ -122,7 +126,7 @@ impl Inspector {
             }
             Some(_) => {}
         }
-        // Error chunks have no Tracks: keep comparing against the last real ones.
+        // Keep comparing against the last real Tracks.
         if !fragment.tracks.entries.is_empty() || self.previous_tracks.is_none() {
             self.previous_tracks = Some(Arc::clone(&fragment.tracks));
         }

@@ -376,11 +376,12 @@ impl Machine {
         Ok(())
     }
 
+    /// The current segment's context; a document without Info or Tracks (an in-band error chunk, a
+    /// stream joined mid-way) has the default TimestampScale and no tracks.
     fn segment(&mut self) -> &mut SegmentContext {
-        let last_tracks = &self.last_tracks;
         self.segment.get_or_insert_with(|| SegmentContext {
             timestamp_scale: DEFAULT_TIMESTAMP_SCALE,
-            tracks: Arc::clone(last_tracks),
+            tracks: Arc::default(),
         })
     }
 
@@ -434,17 +435,7 @@ impl Machine {
         if let Some(open) = self.open.take() {
             self.close(open, offset)?;
         }
-        let start = self.fragment_start;
-        let tags = std::mem::take(&mut self.pending);
-        let segment = self.segment();
-        self.open = Some(OpenFragment {
-            start,
-            tags,
-            cluster_timestamp: None,
-            frames: Vec::new(),
-            timestamp_scale: segment.timestamp_scale,
-            tracks: Arc::clone(&segment.tracks),
-        });
+        self.open = Some(self.open_fragment());
         Ok(())
     }
 
@@ -499,21 +490,23 @@ impl Machine {
     }
 
     fn close_pending(&mut self, boundary: u64) -> Result<(), Error> {
+        let open = self.open_fragment();
+        self.close(open, boundary)
+    }
+
+    /// A new fragment in the current segment, starting where the last one ended, with the pending tags.
+    fn open_fragment(&mut self) -> OpenFragment {
+        let start = self.fragment_start;
+        let tags = std::mem::take(&mut self.pending);
         let segment = self.segment();
-        let open = OpenFragment {
-            start: 0,
-            tags: KvsTags::default(),
+        OpenFragment {
+            start,
+            tags,
             cluster_timestamp: None,
             frames: Vec::new(),
             timestamp_scale: segment.timestamp_scale,
             tracks: Arc::clone(&segment.tracks),
-        };
-        let open = OpenFragment {
-            start: self.fragment_start,
-            tags: std::mem::take(&mut self.pending),
-            ..open
-        };
-        self.close(open, boundary)
+        }
     }
 
     fn close(&mut self, open: OpenFragment, boundary: u64) -> Result<(), Error> {
