@@ -34,7 +34,7 @@ pub fn track_info(entry: &TrackEntry) -> Result<TrackInfo, ApiError> {
 
 /// The origin (ns) of the media timeline: 0 (the Unix epoch) for KVS fragments; for plain Matroska,
 /// whose own timeline may start with negative decode times (B-frames), early enough that none is negative.
-pub fn timeline_origin(fragments: &[Fragment]) -> i64 {
+pub fn timeline_origin(fragments: &[&Fragment]) -> i64 {
     if fragments.iter().all(|f| !f.synthetic) {
         return 0;
     }
@@ -76,10 +76,9 @@ pub struct TrackExport {
 /// A track whose CPD is missing, invalid or unsupported (in any configuration), or a time the writer
 /// cannot express.
 pub fn export(fragments: &[Fragment]) -> Result<Vec<TrackExport>, ApiError> {
-    let media: Vec<Fragment> = fragments
+    let media: Vec<&Fragment> = fragments
         .iter()
         .filter(|f| f.error.is_none() && !f.frames.is_empty())
-        .cloned()
         .collect();
     let origin = timeline_origin(&media);
     let mut numbers: Vec<u64> = media

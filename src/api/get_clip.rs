@@ -84,14 +84,13 @@ pub fn get_clip(fragments: &[Fragment], request: &ClipRequest) -> Result<Clip, A
         check_unchanged(first, fragment, &tracks)?;
         check_frames(fragment, &tracks)?;
     }
-    let owned: Vec<Fragment> = selected.iter().map(|f| (*f).clone()).collect();
     let samples: Vec<_> = tracks
         .iter()
-        .map(|t| track_samples(&owned, u64::from(t.track_id)))
+        .map(|t| track_samples(&selected, u64::from(t.track_id)))
         .collect();
     let mut chunks = Vec::new();
     let mut per_track: Vec<Vec<_>> = vec![Vec::new(); tracks.len()];
-    for fragment_index in 0..owned.len() {
+    for fragment_index in 0..selected.len() {
         for (track_index, track_samples) in samples.iter().enumerate() {
             let fragment_samples = &track_samples[fragment_index];
             if fragment_samples.is_empty() {
@@ -109,7 +108,7 @@ pub fn get_clip(fragments: &[Fragment], request: &ClipRequest) -> Result<Clip, A
     };
     Ok(Clip {
         chunks: write(&input)?,
-        fragments: owned.iter().map(|f| f.number.to_string()).collect(),
+        fragments: selected.iter().map(|f| f.number.to_string()).collect(),
         truncated,
     })
 }

@@ -13,7 +13,7 @@ const TAIL: usize = 16;
 /// the next sample's decode time; the last sample of the track in a fragment lasts until the track's
 /// first decode time in the next fragment, else the track's DefaultDuration, else as long as the
 /// sample before it (issue 5 rule), else its BlockDuration, else 0.
-pub fn track_samples(fragments: &[Fragment], track: u64) -> Vec<Vec<Sample>> {
+pub fn track_samples(fragments: &[&Fragment], track: u64) -> Vec<Vec<Sample>> {
     let mut tail: Vec<i64> = Vec::new();
     let mut per_fragment: Vec<(Vec<i64>, Vec<i64>)> = Vec::with_capacity(fragments.len());
     for fragment in fragments {
