@@ -527,14 +527,14 @@ impl Machine {
         } = open;
         let index = self.emitted;
         self.emitted += 1;
-        let overflow = Error::TimestampOverflow { offset: start };
+        let overflow = || Error::TimestampOverflow { offset: start };
         let cluster_ns = match cluster_timestamp {
             Some(ticks) => Some(
                 ticks_to_nanos(
-                    i64::try_from(ticks).map_err(|_| overflow.clone())?,
+                    i64::try_from(ticks).map_err(|_| overflow())?,
                     timestamp_scale,
                 )
-                .ok_or(overflow.clone())?,
+                .ok_or_else(overflow)?,
             ),
             None => None,
         };
@@ -551,7 +551,7 @@ impl Machine {
                 cluster_ns,
             ) {
                 (Some(producer), Some(cluster)) => {
-                    producer.checked_sub(cluster).ok_or(overflow.clone())?
+                    producer.checked_sub(cluster).ok_or_else(overflow)?
                 }
                 _ => 0,
             };
@@ -620,7 +620,7 @@ fn add_block(
     keyframe: bool,
 ) -> Result<(), Error> {
     let offset = block.frames.first().map_or(0, |(offset, _)| *offset);
-    let overflow = Error::TimestampOverflow { offset };
+    let overflow = || Error::TimestampOverflow { offset };
     let track = open.tracks.get(block.track);
     if track.is_some_and(|t| t.content_encoded) {
         return Err(Error::ContentEncoding {
@@ -629,19 +629,18 @@ fn add_block(
         });
     }
     // Choice: a Cluster without Timestamp counts from 0, as ffmpeg does.
-    let cluster =
-        i64::try_from(open.cluster_timestamp.unwrap_or(0)).map_err(|_| overflow.clone())?;
+    let cluster = i64::try_from(open.cluster_timestamp.unwrap_or(0)).map_err(|_| overflow())?;
     let ticks = cluster
         .checked_add(i64::from(block.relative_timestamp))
-        .ok_or(overflow.clone())?;
-    let pts = ticks_to_nanos(ticks, open.timestamp_scale).ok_or(overflow.clone())?;
+        .ok_or_else(overflow)?;
+    let pts = ticks_to_nanos(ticks, open.timestamp_scale).ok_or_else(overflow)?;
     let laces = block.frames.len() as u64;
     let default_duration = track.and_then(|t| t.default_duration);
     let block_duration = match duration_ticks {
         Some(ticks) => Some(
             ticks
                 .checked_mul(open.timestamp_scale)
-                .ok_or(overflow.clone())?,
+                .ok_or_else(overflow)?,
         ),
         None => default_duration.and_then(|d| d.checked_mul(laces)),
     };
@@ -651,9 +650,7 @@ fn add_block(
         let step = lace_duration
             .map_or(Some(0), |d| d.checked_mul(i))
             .and_then(|s| i64::try_from(s).ok());
-        let pts = step
-            .and_then(|s| pts.checked_add(s))
-            .ok_or(overflow.clone())?;
+        let pts = step.and_then(|s| pts.checked_add(s)).ok_or_else(overflow)?;
         open.frames.push(Frame {
             track: block.track,
             pts,
