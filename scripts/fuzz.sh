@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs every cargo-fuzz target, seeded from testdata: `scripts/fuzz.sh SECONDS [libfuzzer args]`
 # (SECONDS 0 = no time limit, e.g. with -runs=N). Prints exec counts and corpus sizes per target.
+# FUZZ_TARGETS="ebml mkv_reader" limits the run to those targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 scripts/fuzz-seed.sh
 cd fuzz
-for target in $(cargo +nightly fuzz list); do
+for target in ${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}; do
   args=("$@")
   [ "$seconds" = 0 ] || args+=("-max_total_time=$seconds")
   log="artifacts/$target.log"
