@@ -8,6 +8,9 @@ missing=()
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v mkvextract >/dev/null || missing+=(mkvtoolnix)
 command -v python3 >/dev/null || missing+=(python3)
+command -v gst-launch-1.0 >/dev/null || missing+=(gstreamer1.0-tools)
+[ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstisomp4.so ] || missing+=(gstreamer1.0-plugins-good)
+[ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstmpegtsdemux.so ] || missing+=(gstreamer1.0-plugins-bad)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

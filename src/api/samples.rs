@@ -1,5 +1,6 @@
 //! From fragments to samples: per track, decode times derived and durations filled in (spec §7.2).
 
+use crate::codec::CodecConfig;
 use crate::mkv::Fragment;
 use crate::model::sample::{Sample, decode_times};
 
@@ -14,6 +15,19 @@ const TAIL: usize = 16;
 /// first decode time in the next fragment, else the track's DefaultDuration, else as long as the
 /// sample before it (issue 5 rule), else its BlockDuration, else 0.
 pub fn track_samples(fragments: &[&Fragment], track: u64) -> Vec<Vec<Sample>> {
+    // The reorder depth the H.264 SPS declares, which ffmpeg uses to time the source (decode_times).
+    let declared_depth = fragments
+        .iter()
+        .find_map(|f| f.tracks.get(track))
+        .and_then(
+            |t| match CodecConfig::parse(&t.codec_id, t.codec_private.as_ref()) {
+                Ok(CodecConfig::Avc(avc)) => avc.max_num_reorder_frames(),
+                _ => None,
+            },
+        )
+        .and_then(|d| usize::try_from(d).ok())
+        .unwrap_or(0)
+        .min(16);
     let mut tail: Vec<i64> = Vec::new();
     let mut per_fragment: Vec<(Vec<i64>, Vec<i64>)> = Vec::with_capacity(fragments.len());
     for fragment in fragments {
@@ -23,7 +37,7 @@ pub fn track_samples(fragments: &[&Fragment], track: u64) -> Vec<Vec<Sample>> {
             .filter(|f| f.track == track)
             .map(|f| f.pts)
             .collect();
-        let dts = decode_times(&pts, &tail);
+        let dts = decode_times(&pts, &tail, declared_depth);
         if !pts.is_empty() {
             let mut sorted = pts.clone();
             sorted.sort_unstable();

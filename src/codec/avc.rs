@@ -52,6 +52,7 @@ struct AvcSpsInfo {
     bit_depth_chroma: u8,
     width: u32,
     height: u32,
+    max_num_reorder_frames: Option<u32>,
 }
 
 /// Profiles whose avcC may carry the chroma/bit-depth tail (ISO/IEC 14496-15 §5.3.3.1).
@@ -220,6 +221,12 @@ impl AvcConfig {
         self.sps_info.height
     }
 
+    /// `max_num_reorder_frames` from the SPS VUI bitstream restrictions, when the encoder wrote it
+    /// (ITU-T H.264 §E.2.1): how many frames a decoder may have to hold back for reordering.
+    pub fn max_num_reorder_frames(&self) -> Option<u32> {
+        self.sps_info.max_num_reorder_frames
+    }
+
     /// RFC 6381 codec string `avc1.PPCCLL` from avcC bytes 1–3, lower-case hex (spec §8.1).
     pub fn codec_string(&self) -> String {
         format!(
@@ -371,6 +378,11 @@ fn parse_sps(nal: &Bytes, offset: usize) -> Result<AvcSpsInfo, Error> {
         bit_depth_chroma: sps.chroma_info.bit_depth_chroma_minus8.saturating_add(8),
         width,
         height,
+        max_num_reorder_frames: sps
+            .vui_parameters
+            .as_ref()
+            .and_then(|vui| vui.bitstream_restrictions.as_ref())
+            .map(|r| r.max_num_reorder_frames),
     })
 }
 

@@ -9,7 +9,7 @@ use bytes::Bytes;
 
 use super::Error;
 use super::fragment::timings;
-use super::init::{Edit, MOVIE_TIMESCALE, Profile, ftyp, mvhd, trak};
+use super::init::{Edit, Profile, ftyp, mvhd, trak};
 use super::tables::SampleTables;
 use super::write::{mdat_header, write_box};
 use crate::model::sample::Sample;
@@ -47,8 +47,26 @@ pub fn write(input: &ClipInput) -> Result<Vec<Bytes>, Error> {
         let first = samples.first().ok_or(Error::NoSamples {
             track: track.track_id,
         })?;
-        let timing = timings(track, samples, first.dts)?;
+        let mut timing = timings(track, samples, first.dts)?;
         let id = track.track_id;
+        // The media must last until the last shown sample ends: when decode times lag presentation
+        // (a declared reorder delay), the last sample's duration covers the rest.
+        let shown_end = samples
+            .iter()
+            .map(|s| i128::from(s.pts) + i128::from(s.duration) - i128::from(first.dts))
+            .max()
+            .map_or(0, |end| track.timescale.ticks(end));
+        let decoded_end: i128 = timing.iter().map(|t| i128::from(t.duration)).sum();
+        if let Some(last) = timing.last_mut()
+            && shown_end > decoded_end
+        {
+            let extended = i128::from(last.duration) + shown_end - decoded_end;
+            last.duration = u32::try_from(extended).map_err(|_| Error::ValueOutOfRange {
+                track: id,
+                field: "sample duration",
+                value: u64::try_from(extended).unwrap_or(u64::MAX),
+            })?;
+        }
         let composition_offsets = timing
             .iter()
             .map(|t| {
@@ -87,12 +105,18 @@ pub fn write(input: &ClipInput) -> Result<Vec<Bytes>, Error> {
                 .ticks(i128::from(first_shown) - i128::from(first.dts)),
         )
         .unwrap_or(0);
-        let to_ms =
-            |ticks: u64| ticks * u64::from(MOVIE_TIMESCALE) / u64::from(track.timescale.get());
         let delay_ms =
             u64::try_from((i128::from(first_shown) - i128::from(movie_start)) / 1_000_000)
                 .unwrap_or(0);
-        let duration_ms = to_ms(table.media_duration().saturating_sub(media_time));
+        // The media edit spans presentation: from the first shown sample to the end of the last
+        // shown one (with B-frames that ends one reorder delay after the last decode).
+        let shown_end = samples
+            .iter()
+            .map(|s| i128::from(s.pts) + i128::from(s.duration))
+            .max()
+            .unwrap_or(i128::from(first_shown));
+        let duration_ms =
+            u64::try_from((shown_end - i128::from(first_shown) + 500_000) / 1_000_000).unwrap_or(0);
         edits.push((media_time > 0 || delay_ms > 0).then_some(Edit {
             delay_ms,
             duration_ms,
