@@ -74,28 +74,13 @@ ffmpeg -nostdin -hide_banner -loglevel error -y \
   "$work/piece-%05d.mkv"
 echo "gen-archive: encoded in $(( $(date +%s) - start_s )) s" >&2
 
-# 2. Give every piece the service's tags and append it. ffmpeg writes global metadata as a Tags
-#    element before the first Cluster, in insertion order (FN, server, producer); writing to a pipe
-#    makes the Segment unknown-size and drops the Cues, as in a GetMedia response. The cluster
-#    limits keep the whole GOP in one Cluster (a KVS fragment has one).
-base=91343852333181432392682062607743920146159169392
-step=4951760157141521099596496896
+# 2. Give every piece the service's tags and append it (scripts/kvs-shape.sh, shared with the
+#    test fixtures): one GetMedia-style fragment per 2-s GOP, back to back.
+# shellcheck source=kvs-shape.sh
+. "$(dirname "$0")/kvs-shape.sh"
 : > "$work/archive.mkv"
-i=0
-while IFS=, read -r name piece_start _piece_end; do
-  number=$(echo "$base + $i * $step" | BC_LINE_LENGTH=0 bc)
-  producer=$(printf '%.3f' "$(echo "1700000000 + $piece_start" | bc -l)")
-  # Arrival: after the fragment's 2 s plus a deterministic 0.150–0.399 s of upload latency.
-  server=$(printf "%.3f" "$(echo "$producer + 2 + $((150 + i * 37 % 250)) / 1000" | bc -l)")
-  ffmpeg -nostdin -hide_banner -loglevel error -copyts -i "$work/$name" \
-    -map 0 -c copy -map_metadata -1 -map_chapters -1 \
-    -metadata AWS_KINESISVIDEO_FRAGMENT_NUMBER="$number" \
-    -metadata AWS_KINESISVIDEO_SERVER_TIMESTAMP="$server" \
-    -metadata AWS_KINESISVIDEO_PRODUCER_TIMESTAMP="$producer" \
-    -cluster_size_limit 1000000000 -cluster_time_limit 1000000 -write_crc32 "$crc32" \
-    -fflags +bitexact -f matroska - >> "$work/archive.mkv"
-  i=$((i + 1))
-done < "$work/pieces.csv"
+KVS_SHAPE_CRC32="$crc32" kvs_shape_pieces "$work/archive.mkv" "$work" "$work/pieces.csv" 0 2
+i=$KVS_SHAPE_NEXT
 
 mv "$work/archive.mkv" "$out"
 echo "gen-archive: $out: $i fragments, $(du -h "$out" | cut -f1), $(( $(date +%s) - start_s )) s" >&2

@@ -12,7 +12,8 @@
 # list) gets number KVS_SHAPE_BASE + i·2^92, producer 1700000000 + its Cluster timestamp, and server
 # producer + FRAGMENT_SECONDS + a deterministic 0.150–0.399 s upload latency. Indices listed in
 # SKIP_INDICES (space-separated) are left out but keep their number and time slot (a gap, as in the
-# service's sparse output). Needs ffmpeg and bc. Sets KVS_SHAPE_NEXT to the index after the last piece.
+# service's sparse output). KVS_SHAPE_CRC32=0 leaves out the CRC-32 elements ffmpeg writes by default.
+# Needs ffmpeg and bc. Sets KVS_SHAPE_NEXT to the index after the last piece.
 KVS_SHAPE_BASE=91343852333181432392682062607743920146159169392
 KVS_SHAPE_STEP=4951760157141521099596496896
 
@@ -36,7 +37,7 @@ kvs_shape_pieces() {
         -metadata AWS_KINESISVIDEO_FRAGMENT_NUMBER="$number" \
         -metadata AWS_KINESISVIDEO_SERVER_TIMESTAMP="$server" \
         -metadata AWS_KINESISVIDEO_PRODUCER_TIMESTAMP="$producer" \
-        -cluster_size_limit 1000000000 -cluster_time_limit 1000000 \
+        -cluster_size_limit 1000000000 -cluster_time_limit 1000000 -write_crc32 "${KVS_SHAPE_CRC32:-1}" \
         -fflags +bitexact -f matroska - >>"$out"
     fi
     i=$((i + 1))
