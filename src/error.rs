@@ -94,6 +94,13 @@ pub enum ApiError {
         #[source]
         source: InBandError,
     },
+    /// The MPEG-TS writer refuses the media (spec §5.1: no H.265, AAC only) or a frame.
+    #[error("{}: {source}", ts_code(source))]
+    Ts {
+        /// The writer's error.
+        #[source]
+        source: crate::ts::Error,
+    },
 }
 
 impl ApiError {
@@ -116,6 +123,7 @@ impl ApiError {
             } => "InvalidArgumentException",
             ApiError::Media { source } => media_code(source),
             ApiError::Codec { source, .. } => codec_code(source),
+            ApiError::Ts { source } => ts_code(source),
         }
     }
 
@@ -174,6 +182,18 @@ fn codec_code(error: &codec::Error) -> &'static str {
         | E::NalLengthOverrun { .. }
         | E::AnnexBFrame { .. } => "InvalidMediaFrameException",
         _ => "InvalidCodecPrivateDataException",
+    }
+}
+
+fn ts_code(error: &crate::ts::Error) -> &'static str {
+    use crate::ts::Error as E;
+    match error {
+        // Choice: an AAC config ADTS cannot carry is media HLS TS does not package (spec §5.1).
+        E::HevcNotAllowed { .. } | E::UnsupportedCodec { .. } | E::AdtsUnsupported { .. } => {
+            "UnsupportedStreamMediaTypeException"
+        }
+        E::Frame { .. } | E::AdtsFrameTooLarge { .. } => "InvalidMediaFrameException",
+        _ => "InvalidArgumentException",
     }
 }
 

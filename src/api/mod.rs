@@ -5,3 +5,4 @@ pub mod fmp4;
 pub mod get_clip;
 pub mod inspect;
 pub mod samples;
+pub mod ts;

@@ -65,6 +65,16 @@ enum Command {
         /// Output directory (created).
         outdir: PathBuf,
     },
+    /// GetTSFragment for every fragment: OUTDIR/<FragmentNumber>.ts, all tracks muxed.
+    Ts {
+        /// Input: a file or a directory of fragment files.
+        path: PathBuf,
+        /// Output directory (created).
+        outdir: PathBuf,
+        /// Write H.265 (stream_type 0x24), which the service refuses in TS.
+        #[arg(long)]
+        allow_hevc: bool,
+    },
 }
 
 /// ClipFragmentSelectorType, spelled as the API spells it.
@@ -107,6 +117,14 @@ fn main() -> ExitCode {
             }
         }
         Command::Fragment { path, outdir } => match fragment(&path, &outdir) {
+            Ok(None) => ExitCode::SUCCESS,
+            Ok(Some(error)) | Err(error) => fail(&error),
+        },
+        Command::Ts {
+            path,
+            outdir,
+            allow_hevc,
+        } => match ts(&path, &outdir, allow_hevc) {
             Ok(None) => ExitCode::SUCCESS,
             Ok(Some(error)) | Err(error) => fail(&error),
         },
@@ -189,6 +207,19 @@ fn fragment(path: &Path, outdir: &Path) -> Result<Option<ApiError>, ApiError> {
         }
     }
     Ok(read_error)
+}
+
+/// `ts`: writes the chunks made before any error, then reports the first error (export, else reading).
+fn ts(path: &Path, outdir: &Path, allow_hevc: bool) -> Result<Option<ApiError>, ApiError> {
+    let (archive, read_error) = read_archive(path)?;
+    let options = kvs_remux::api::ts::TsOptions { allow_hevc };
+    std::fs::create_dir_all(outdir).map_err(|e| source_error(outdir, &e))?;
+    let export_error = kvs_remux::api::ts::export_each(&archive.fragments, &options, |chunk| {
+        let file = outdir.join(format!("{}.ts", chunk.fragment_number));
+        sink::write_file(&file, std::slice::from_ref(&chunk.data))
+            .map_err(|e| source_error(&file, &e))
+    });
+    Ok(export_error.or(read_error))
 }
 
 fn inspect(path: &Path) -> Result<Inspection, ApiError> {
