@@ -3,11 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 real=../shared/testdata/real
-mkdir -p fuzz/corpus/{ebml,mkv_reader,push_parser,fmp4,clip,avcc,hvcc,aac_asc,waveformatex,nal_frame}
+mkdir -p fuzz/corpus/{ebml,mkv_reader,push_parser,fmp4,clip,ts,avcc,hvcc,aac_asc,waveformatex,nal_frame}
 seed_mkv() {  # first 64 KiB of each MKV: small seeds run fast, and still hold headers and blocks
   for f in "$@"; do
     [ -f "$f" ] || continue
-    for t in ebml mkv_reader push_parser fmp4 clip; do head -c 65536 "$f" >"fuzz/corpus/$t/$(basename "$f").head"; done
+    for t in ebml mkv_reader push_parser fmp4 clip ts; do head -c 65536 "$f" >"fuzz/corpus/$t/$(basename "$f").head"; done
   done
 }
 seed_mkv testdata/sample/*.mkv testdata/codec/*.mkv "$real"/*/*.mkv "$real"/*/*.webm "$real"/*/*/*.mkv

@@ -87,6 +87,11 @@ fn fmp4() {
 }
 
 #[test]
+fn ts() {
+    replay("ts", &mkv_seeds(), fuzz_checks::ts);
+}
+
+#[test]
 fn clip() {
     replay("clip", &mkv_seeds(), fuzz_checks::clip);
 }

@@ -210,3 +210,17 @@ pub fn clip(data: &[u8]) {
     let payload: usize = clip.chunks[1..].iter().map(|c| c.len()).sum();
     assert!(bytes.ends_with(&clip.chunks[1..].concat()) && payload <= bytes.len());
 }
+
+/// Any input that reads as an archive muxes into TS chunks of whole 188-byte packets, each opening
+/// with the sync byte, PAT first.
+pub fn ts(data: &[u8]) {
+    let (archive, _) = kvs_remux::api::archive::Archive::read([Bytes::copy_from_slice(data)]);
+    let options = kvs_remux::api::ts::TsOptions { allow_hevc: true };
+    let (chunks, _) = kvs_remux::api::ts::export(&archive.fragments, &options);
+    for chunk in chunks {
+        assert_eq!(chunk.data.len() % 188, 0, "whole packets");
+        assert!(chunk.data.chunks(188).all(|p| p[0] == 0x47), "sync bytes");
+        let pid = |p: &[u8]| (u16::from(p[1] & 0x1F) << 8) | u16::from(p[2]);
+        assert_eq!(chunk.data.chunks(188).next().map(pid), Some(0), "PAT first");
+    }
+}
