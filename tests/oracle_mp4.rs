@@ -355,7 +355,7 @@ fn completed(path: &Path) -> (BTreeMap<u64, usize>, bool) {
     let (archive, _error) = kvs_remux::api::archive::Archive::read([support::load(path)]); // error: the rest is cut off
     let mut counts = BTreeMap::new();
     let mut shifts = Vec::new();
-    for fragment in archive.media_fragments() {
+    for fragment in kvs_remux::api::archive::media_fragments(&archive.fragments) {
         shifts.push(fragment.timeline_shift);
         for frame in &fragment.frames {
             *counts.entry(frame.track).or_insert(0) += 1;

@@ -29,11 +29,23 @@ impl Archive {
         }
         (Archive { fragments }, None)
     }
+}
 
-    /// Fragments that carry media (not in-band error chunks, not header-only ones).
-    pub fn media_fragments(&self) -> impl Iterator<Item = &Fragment> {
-        self.fragments
-            .iter()
-            .filter(|f| f.error.is_none() && !f.frames.is_empty())
-    }
+/// The fragments that carry media (not in-band error chunks, not header-only ones), in order.
+pub fn media_fragments(fragments: &[Fragment]) -> Vec<&Fragment> {
+    fragments
+        .iter()
+        .filter(|f| f.error.is_none() && !f.frames.is_empty())
+        .collect()
+}
+
+/// Every track number any of `fragments` declares, ascending.
+pub fn track_numbers(fragments: &[&Fragment]) -> Vec<u64> {
+    let mut numbers: Vec<u64> = fragments
+        .iter()
+        .flat_map(|f| f.tracks.entries.iter().map(|t| t.number))
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
 }

@@ -1,6 +1,7 @@
 //! fMP4 per track: GetMP4InitFragment and GetMP4MediaFragment (spec §1.8, §8.5), and the export of a
 //! whole archive as `track<N>/init.mp4` + `track<N>/<FragmentNumber>.m4s`.
 
+use super::archive::{media_fragments, track_numbers};
 use bytes::Bytes;
 
 use super::samples::track_samples;
@@ -76,17 +77,9 @@ pub struct TrackExport {
 /// A track whose CPD is missing, invalid or unsupported (in any configuration), or a time the writer
 /// cannot express.
 pub fn export(fragments: &[Fragment]) -> Result<Vec<TrackExport>, ApiError> {
-    let media: Vec<&Fragment> = fragments
-        .iter()
-        .filter(|f| f.error.is_none() && !f.frames.is_empty())
-        .collect();
+    let media = media_fragments(fragments);
     let origin = timeline_origin(&media);
-    let mut numbers: Vec<u64> = media
-        .iter()
-        .flat_map(|f| f.tracks.entries.iter().map(|t| t.number))
-        .collect();
-    numbers.sort_unstable();
-    numbers.dedup();
+    let numbers = track_numbers(&media);
     let mut exports = Vec::with_capacity(numbers.len());
     for number in numbers {
         let mut epochs: Vec<InitEpoch> = Vec::new();

@@ -1,6 +1,7 @@
 //! MPEG-TS: GetTSFragment, one chunk per fragment with every track muxed (spec §1.8, §5.1, §8.3),
 //! and the export of an archive as one `<FragmentNumber>.ts` per fragment.
 
+use super::archive::{media_fragments, track_numbers};
 use bytes::Bytes;
 
 use super::fmp4::{timeline_origin, track_info};
@@ -83,17 +84,9 @@ pub fn export_each(
     options: &TsOptions,
     mut sink: impl FnMut(TsChunk) -> Result<(), ApiError>,
 ) -> Option<ApiError> {
-    let media: Vec<&Fragment> = fragments
-        .iter()
-        .filter(|f| f.error.is_none() && !f.frames.is_empty())
-        .collect();
+    let media = media_fragments(fragments);
     let origin = timeline_origin(&media);
-    let mut numbers: Vec<u64> = media
-        .iter()
-        .flat_map(|f| f.tracks.entries.iter().map(|t| t.number))
-        .collect();
-    numbers.sort_unstable();
-    numbers.dedup();
+    let numbers = track_numbers(&media);
     let mut per_track: Vec<(u64, Vec<Vec<Sample>>)> = numbers
         .iter()
         .map(|&n| (n, track_samples(&media, n)))

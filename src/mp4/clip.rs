@@ -27,6 +27,16 @@ pub struct ClipInput {
     pub chunks: Vec<(usize, Range<usize>)>,
 }
 
+impl ClipInput {
+    /// The samples of one chunk (empty for a range outside the track).
+    fn chunk(&self, track_index: usize, range: &Range<usize>) -> &[Sample] {
+        self.samples
+            .get(track_index)
+            .and_then(|s| s.get(range.clone()))
+            .unwrap_or_default()
+    }
+}
+
 /// Writes the clip: `[ftyp + moov + mdat header, sample, sample, ...]`.
 ///
 /// Each track's timeline starts at its first decode time; an edit list starts presentation at its
@@ -141,11 +151,7 @@ pub fn write(input: &ClipInput) -> Result<Vec<Bytes>, Error> {
     let mut relative = Vec::with_capacity(input.chunks.len());
     let mut position = 0u64;
     for (track_index, range) in &input.chunks {
-        let samples = input
-            .samples
-            .get(*track_index)
-            .and_then(|s| s.get(range.clone()))
-            .unwrap_or_default();
+        let samples = input.chunk(*track_index, range);
         relative.push((*track_index, position, samples.len()));
         position += samples.iter().map(|s| s.data.len() as u64).sum::<u64>();
     }
@@ -179,11 +185,7 @@ pub fn write(input: &ClipInput) -> Result<Vec<Bytes>, Error> {
     let mut chunks = Vec::with_capacity(1 + input.samples.iter().map(Vec::len).sum::<usize>());
     chunks.push(Bytes::from(header));
     for (track_index, range) in &input.chunks {
-        let samples = input
-            .samples
-            .get(*track_index)
-            .and_then(|s| s.get(range.clone()))
-            .unwrap_or_default();
+        let samples = input.chunk(*track_index, range);
         chunks.extend(samples.iter().map(|s| s.data.clone()));
     }
     Ok(chunks)
