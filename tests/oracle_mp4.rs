@@ -1159,3 +1159,69 @@ fn g711_entries_are_read_as_g711() {
         );
     }
 }
+
+/// Where a track's CPD changes, `fragment` starts `init-<FragmentNumber>.mp4`: each init plus the
+/// segments it describes plays, and together they carry the source's packets in order.
+#[test]
+fn fmp4_starts_a_new_init_where_the_cpd_changes() {
+    if !have_tools() {
+        return;
+    }
+    let source = fixture("cpd-change");
+    let dir = scratch("cpd-change-fmp4");
+    let outdir = dir.join("fmp4");
+    ok(
+        &kvs_remux(&[
+            "fragment",
+            source.to_str().unwrap(),
+            outdir.to_str().unwrap(),
+        ]),
+        "fragment cpd-change",
+    );
+    let numbers: Vec<String> = inspect(&source)["Fragments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["FragmentNumber"].as_str().unwrap().to_owned())
+        .collect();
+    // gen-fixtures.sh: 320x240 for 2 fragments, then 160x120 for 2.
+    assert_eq!(numbers.len(), 4);
+    let track = outdir.join("track1");
+    let second_init = track.join(format!("init-{}.mp4", numbers[2]));
+    assert!(
+        second_init.is_file(),
+        "{} is missing",
+        second_init.display()
+    );
+    let mut packets = Vec::new();
+    for (init, segments, width) in [
+        (track.join("init.mp4"), &numbers[..2], 320),
+        (second_init, &numbers[2..], 160),
+    ] {
+        let mut joined = std::fs::read(&init).unwrap();
+        for number in segments {
+            joined.extend(std::fs::read(track.join(format!("{number}.m4s"))).unwrap());
+        }
+        let file = dir.join(format!("epoch-{width}.mp4"));
+        std::fs::write(&file, joined).unwrap();
+        let streams = ffprobe_streams_json(&file);
+        assert_eq!(
+            streams[0]["width"].as_u64(),
+            Some(width),
+            "{}",
+            init.display()
+        );
+        packets.extend(hashes(&framemd5_one(&file, &["-map", "0:0", "-c", "copy"])));
+    }
+    let want = hashes(&framemd5_one(&source, &["-map", "0:0", "-c", "copy"]));
+    assert_same_list("cpd-change fMP4 epochs (size, MD5)", &packets, &want);
+}
+
+fn ffprobe_streams_json(path: &Path) -> Vec<Value> {
+    let mut ffprobe = Command::new("ffprobe");
+    ffprobe
+        .args(["-v", "error", "-show_streams", "-of", "json"])
+        .arg(path);
+    let json: Value = serde_json::from_str(&support::run(ffprobe)).unwrap();
+    json["streams"].as_array().unwrap().clone()
+}
