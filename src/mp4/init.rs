@@ -229,9 +229,11 @@ fn stsd(out: &mut Vec<u8>, track: &TrackInfo) -> Result<(), Error> {
                 audio_entry(out, track, *b"mp4a", channels, 16, |out| esds(out, track))
             }
             CodecConfig::G711(wave) => {
-                // Choice: QuickTime's `alaw`/`ulaw` entries, which ffmpeg's and GStreamer's demuxers map
-                // to G.711 and which the DASH codec strings `alaw`/`ulaw` name (spec §8.4). Sample size 16
-                // as QuickTime writes for these decoders; each sample is one KVS frame.
+                // Choice: QuickTime's `alaw`/`ulaw` entries, which the DASH codec strings `alaw`/`ulaw`
+                // name (spec §8.4). ffmpeg reads them as pcm_alaw/pcm_mulaw and GStreamer's qtdemux as
+                // audio/x-alaw / audio/x-mulaw (tests/oracle_mp4.rs checks both). Chromium plays no
+                // G.711 in MP4 whatever the entry (spec §5.1: browsers cannot play G.711 via HLS/DASH);
+                // not tested here. Sample size 16 as QuickTime writes; each sample is one KVS frame.
                 let kind = match wave.format() {
                     G711Format::ALaw => *b"alaw",
                     G711Format::MuLaw => *b"ulaw",
