@@ -1,9 +1,9 @@
 //! fMP4 per track: GetMP4InitFragment and GetMP4MediaFragment (spec §1.8, §8.5), and the export of a
 //! whole archive as `track<N>/init.mp4` + `track<N>/<FragmentNumber>.m4s`.
 
-use super::archive::{media_fragments, track_numbers};
 use bytes::Bytes;
 
+use super::archive::{media_fragments, track_numbers};
 use super::samples::track_samples;
 use crate::codec::CodecConfig;
 use crate::error::ApiError;

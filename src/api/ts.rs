@@ -1,9 +1,9 @@
 //! MPEG-TS: GetTSFragment, one chunk per fragment with every track muxed (spec §1.8, §5.1, §8.3),
 //! and the export of an archive as one `<FragmentNumber>.ts` per fragment.
 
-use super::archive::{media_fragments, track_numbers};
 use bytes::Bytes;
 
+use super::archive::{media_fragments, track_numbers};
 use super::fmp4::{timeline_origin, track_info};
 use super::samples::track_samples;
 use crate::codec::CodecKind;
