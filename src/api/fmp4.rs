@@ -48,6 +48,62 @@ pub fn timeline_origin(fragments: &[&Fragment]) -> i64 {
     earliest.min(0) - 1_000_000_000
 }
 
+/// GetMP4InitFragment: ftyp + moov for track `track` as `fragment` describes it (spec §1.8, §8.5).
+///
+/// # Errors
+/// ResourceNotFoundException when the fragment has no such track; the CPD checks of [`track_info`].
+pub fn get_mp4_init_fragment(fragment: &Fragment, track: u64) -> Result<Bytes, ApiError> {
+    let entry = fragment
+        .tracks
+        .get(track)
+        .ok_or_else(|| ApiError::ResourceNotFound {
+            message: format!("fragment {} has no track {track}", fragment.number),
+        })?;
+    Ok(mp4::init::init_segment(std::slice::from_ref(&track_info(
+        entry,
+    )?))?)
+}
+
+/// GetMP4MediaFragment: moof + mdat of track `track` in fragment `index` of a session's media
+/// `fragments` (spec §1.8, §8.5), as chunks. The neighbouring fragments continue reordered decode
+/// times and end the last sample, so the segment equals the one [`export`] writes for it; mfhd's
+/// sequence number is `index + 1`.
+///
+/// # Errors
+/// ResourceNotFoundException when `index` is past the session or the fragment has no samples of the
+/// track; the CPD checks of [`track_info`]; a time the writer cannot express.
+pub fn get_mp4_media_fragment(
+    fragments: &[&Fragment],
+    index: usize,
+    track: u64,
+) -> Result<Vec<Bytes>, ApiError> {
+    let not_found = || ApiError::ResourceNotFound {
+        message: format!("no fragment {index} with track {track} in the session"),
+    };
+    let fragment = fragments.get(index).ok_or_else(not_found)?;
+    let entry = fragment.tracks.get(track).ok_or_else(not_found)?;
+    let first = index.saturating_sub(1);
+    let window = fragments
+        .get(first..=(index + 1).min(fragments.len() - 1))
+        .unwrap_or_default();
+    let samples = track_samples(window, track)
+        .into_iter()
+        .nth(index - first)
+        .unwrap_or_default();
+    if samples.is_empty() {
+        return Err(not_found());
+    }
+    let sequence = u32::try_from(index + 1).map_err(|_| ApiError::InvalidArgument {
+        message: format!("fragment index {index} is too large"),
+    })?;
+    Ok(mp4::fragment::media_segment(
+        &track_info(entry)?,
+        &samples,
+        sequence,
+        timeline_origin(fragments),
+    )?)
+}
+
 /// One configuration of a track: its init segment and the media segments that use it.
 #[derive(Debug, Clone)]
 pub struct InitEpoch {
