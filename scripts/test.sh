@@ -22,7 +22,8 @@ fi
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
-cargo test --locked --release
+mkdir -p target
+cargo test --locked --release 2>&1 | tee target/test-output.txt
 
 # Fuzz smoke: every target for 20 000 runs from its seeds (the long runs are scripts/fuzz.sh).
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
@@ -31,3 +32,7 @@ if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
 else
   echo "nightly toolchain absent: fuzz smoke not run"
 fi
+
+# One closing line for the whole run (the last cargo summary is the doc-tests', which has none).
+awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' \
+  target/test-output.txt
