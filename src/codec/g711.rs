@@ -41,13 +41,7 @@ impl WaveFormatEx {
             needed: BASE_LEN,
             available: cpd.len(),
         })?;
-        let fixed: [u8; BASE_LEN] = base.try_into().map_err(|_| Error::Truncated {
-            record: Record::WaveFormatEx,
-            field: "WAVEFORMATEX",
-            offset: 0,
-            needed: BASE_LEN,
-            available: cpd.len(),
-        })?;
+        let fixed: [u8; BASE_LEN] = base.try_into().expect("split_at_checked gave BASE_LEN bytes");
         let [
             t0,
             t1,
