@@ -41,7 +41,9 @@ impl WaveFormatEx {
             needed: BASE_LEN,
             available: cpd.len(),
         })?;
-        let fixed: [u8; BASE_LEN] = base.try_into().expect("split_at_checked gave BASE_LEN bytes");
+        let fixed: [u8; BASE_LEN] = base
+            .try_into()
+            .expect("split_at_checked gave BASE_LEN bytes");
         let [
             t0,
             t1,
