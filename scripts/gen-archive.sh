@@ -43,13 +43,9 @@ fi
 missing=()
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v bc >/dev/null || missing+=(bc)
-if ((${#missing[@]})); then
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  echo "gen-archive: installing ${missing[*]}" >&2
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=apt-install.sh
+. "$(dirname "$0")/apt-install.sh"
+apt_install gen-archive "${missing[@]}"
 
 mkdir -p "$(dirname "$out")"
 work="$(mktemp -d "$(dirname "$out")/.gen-archive.XXXXXX")"

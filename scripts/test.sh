@@ -11,13 +11,9 @@ command -v python3 >/dev/null || missing+=(python3)
 command -v gst-launch-1.0 >/dev/null || missing+=(gstreamer1.0-tools)
 [ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstisomp4.so ] || missing+=(gstreamer1.0-plugins-good)
 [ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstmpegtsdemux.so ] || missing+=(gstreamer1.0-plugins-bad)
-if ((${#missing[@]})); then
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  echo "installing: ${missing[*]}"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=apt-install.sh
+. scripts/apt-install.sh
+apt_install test.sh "${missing[@]}"
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings

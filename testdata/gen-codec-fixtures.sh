@@ -16,12 +16,12 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need ffmpeg || ! need ffprobe; then
-  apt-get update -qq && apt-get install -y -qq ffmpeg
-fi
-if ! need mkvinfo; then
-  apt-get update -qq && apt-get install -y -qq mkvtoolnix
-fi
+missing=()
+{ need ffmpeg && need ffprobe; } || missing+=(ffmpeg)
+need mkvinfo || missing+=(mkvtoolnix)
+# shellcheck source=../scripts/apt-install.sh
+. "$here/../scripts/apt-install.sh"
+apt_install gen-codec-fixtures "${missing[@]}"
 
 ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
 

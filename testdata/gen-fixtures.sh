@@ -37,11 +37,9 @@ need ffmpeg || missing+=(ffmpeg)
 need bc || missing+=(bc)
 need mkvmerge || missing+=(mkvtoolnix)
 need jq || missing+=(jq)
-if ((${#missing[@]})); then
-  echo "gen-fixtures: installing ${missing[*]}" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# shellcheck source=../scripts/apt-install.sh
+. "$root/scripts/apt-install.sh"
+apt_install gen-fixtures "${missing[@]}"
 
 # shellcheck source=../scripts/kvs-shape.sh
 . "$root/scripts/kvs-shape.sh"
