@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use kvs_remux::archive::source::map_file;
-use kvs_remux::mkv::{Fragment, PushParser, Reader};
+use kvs_remux::archive::source::load_path;
+use kvs_remux::low_level::mkv::{Fragment, PushParser, Reader};
 
 const SAMPLE: &str = "testdata/sample/kinesis_video_renderer_example_output.mkv";
 const DEFAULT_ARCHIVE: &str = "bench-data/archive-1080p.mkv";
@@ -78,7 +78,7 @@ fn manifest_path(path: &str) -> PathBuf {
 
 /// Maps `path` and checks, outside the timed loop, that both readers parse it the same way.
 fn load(path: &Path) -> Bytes {
-    let input = map_file(path).unwrap_or_else(|e| panic!("cannot map {}: {e}", path.display()));
+    let input = load_path(path).unwrap_or_else(|e| panic!("cannot map {}: {e}", path.display()));
     let whole = read_whole(&input);
     let pushed = read_pushed(&input, CHUNK);
     assert_eq!(

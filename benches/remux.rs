@@ -3,16 +3,18 @@
 //!
 //! - `mkv_to_fmp4`: [`fmp4::export`] (every fragment, every track: init and media segments).
 //! - `get_clip`: [`get_clip`] of the whole archive with `no_limits: true`.
-//! - `mkv_to_ts`: [`ts::export_each`], one chunk per fragment, all tracks muxed.
+//! - `mkv_to_ts`: [`ts::export`], one chunk per fragment, all tracks muxed.
 //!
 //! Every output chunk list goes through [`write_chunks`] (the CLI's own vectored-write path) into
 //! [`std::io::sink`], so the batching of `IoSlice`s is timed but no byte is copied or stored; the
 //! pass also sums the chunk lengths it wrote and returns them (checked against a first pass).
 //!
 //! Each group has up to three functions:
-//! - `archive`: the remux alone; the archive is mapped and read into an [`Archive`] before `iter`.
-//! - `archive_read_too`: [`Archive::read`] inside the timed pass as well, which is what ffmpeg's
-//!   figures include (it demuxes), so `scripts/bench.sh` prints ratios against both.
+//! - `archive`: the remux alone; the archive is mapped and indexed into an [`Archive`] before
+//!   `iter` (each fragment's frames are read during the pass, as the operations read them).
+//! - `archive_read_too`: [`Archive::from_bytes`] (the header walk) inside the timed pass as well,
+//!   which is what ffmpeg's figures include (it demuxes), so `scripts/bench.sh` prints ratios
+//!   against both.
 //! - `sample`: the bundled real KVS sample (1.2 MB, H.264 only), remux alone.
 //!
 //! The archive is `$KVS_BENCH_ARCHIVE` (default `bench-data/archive-1080p.mkv`, made by
@@ -28,13 +30,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, measurement::WallTime};
 use criterion::{criterion_group, criterion_main};
-use kvs_remux::ApiError;
-use kvs_remux::api::archive::Archive;
 use kvs_remux::api::fmp4;
-use kvs_remux::api::get_clip::{ClipRequest, SelectorType, get_clip};
 use kvs_remux::api::ts::{self, TsOptions};
 use kvs_remux::archive::sink::write_chunks;
-use kvs_remux::archive::source::map_file;
+use kvs_remux::archive::source::load_path;
+use kvs_remux::{ApiError, Archive, ClipRequest, SelectorType, get_clip};
 
 const SAMPLE: &str = "testdata/sample/kinesis_video_renderer_example_output.mkv";
 const DEFAULT_ARCHIVE: &str = "bench-data/archive-1080p.mkv";
@@ -50,47 +50,36 @@ fn discard(chunks: &[Bytes]) -> u64 {
 
 fn mkv_to_fmp4(archive: &Archive) -> Result<u64, ApiError> {
     let mut written = 0;
-    for track in fmp4::export(&archive.fragments)? {
-        for epoch in &track.epochs {
-            written += discard(std::slice::from_ref(&epoch.init));
-            for (_number, chunks) in &epoch.segments {
-                written += discard(chunks);
-            }
-        }
+    for part in fmp4::export(archive) {
+        written += discard(part?.chunks());
     }
     Ok(written)
 }
 
 fn whole_clip(archive: &Archive) -> Result<u64, ApiError> {
     let request = ClipRequest {
-        selector: SelectorType::ProducerTimestamp,
+        selector: SelectorType::Producer,
         start: None,
         end: None,
         no_limits: true,
     };
-    let clip = get_clip(&archive.fragments, &request)?;
+    let clip = get_clip(archive, &request)?;
     Ok(discard(&clip.chunks))
 }
 
 fn mkv_to_ts(archive: &Archive) -> Result<u64, ApiError> {
     let mut written = 0;
     let options = TsOptions { allow_hevc: false };
-    let error = ts::export_each(&archive.fragments, &options, |chunk| {
-        written += discard(std::slice::from_ref(&chunk.data));
-        Ok(())
-    });
-    match error {
-        Some(error) => Err(error),
-        None => Ok(written),
+    for chunk in ts::export(archive, &options) {
+        written += discard(std::slice::from_ref(&chunk?.data));
     }
+    Ok(written)
 }
 
-/// Reads `input` into an archive; the bench inputs were checked to read without error.
+/// Indexes `input` into an archive; the bench inputs were checked to read without damage.
 fn read(input: &Bytes) -> Archive {
     // `clone` is a refcount bump: frames are slices of the mapped file.
-    let (archive, error) = Archive::read([input.clone()]);
-    assert!(error.is_none(), "bench input was checked before timing");
-    archive
+    Archive::from_bytes(input.clone()).expect("bench input was checked before timing")
 }
 
 /// A mapped input and the archive read from it, both made before timing.
@@ -105,16 +94,14 @@ fn manifest_path(path: &str) -> PathBuf {
 }
 
 fn load(name: &'static str, path: &Path) -> Input {
-    let bytes = map_file(path).unwrap_or_else(|e| panic!("cannot map {}: {e}", path.display()));
-    let (archive, error) = Archive::read([bytes.clone()]);
-    if let Some(error) = error {
-        panic!("{} does not read cleanly: {error}", path.display());
+    let bytes = load_path(path).unwrap_or_else(|e| panic!("cannot map {}: {e}", path.display()));
+    let archive = Archive::from_bytes(bytes.clone())
+        .unwrap_or_else(|e| panic!("{} does not read: {e}", path.display()));
+    if let Some(damage) = archive.damage().first() {
+        panic!("{} does not read cleanly: {}", path.display(), damage.error);
     }
     assert!(
-        archive
-            .fragments
-            .iter()
-            .any(|f| f.error.is_none() && !f.frames.is_empty()),
+        !archive.index().media().is_empty(),
         "{} has no media fragments",
         path.display()
     );
@@ -122,7 +109,7 @@ fn load(name: &'static str, path: &Path) -> Input {
         "remux bench input {}: {:.1} MB, {} fragments",
         path.display(),
         bytes.len() as f64 / 1e6,
-        archive.fragments.len()
+        archive.index().len()
     );
     Input {
         name,

@@ -1,21 +1,51 @@
-//! kvs-remux: an offline re-implementation of the Amazon Kinesis Video Streams archived-media API.
+//! kvs-remux: the Amazon Kinesis Video Streams archived-media API, offline.
 //!
-//! The layers follow `STYLE.md`: [`archive`] maps files to `Bytes`, [`ebml`] and [`mkv`] read KVS
-//! MKV fragments without copying frame data, [`codec`] validates codec private data the way the
-//! service does, and [`api`] puts them together per operation. Every error that reaches a user is
-//! an [`error::ApiError`] named after the service's exception.
+//! KVS keeps video as Matroska (MKV) fragments. This crate opens an archive of them (a GetMedia or
+//! GetMediaForFragmentList response, a directory of fragment files, bytes in memory or a live
+//! stream) and answers what the service answers: GetClip's MP4, GetMP4InitFragment and
+//! GetMP4MediaFragment's fMP4, GetTSFragment's MPEG-TS, with codec private data checked the way
+//! the service checks it and every failure an [`ApiError`] named after the service's exception.
+//!
+//! # Entry points
+//! - [`Archive`]: open a file, a directory or bytes; its [`FragmentIndex`](archive::FragmentIndex)
+//!   holds every fragment's metadata, frames are read when an operation asks.
+//! - [`PushParser`]: fragments of a network stream, as its bytes arrive.
+//! - Operations: [`inspect()`], [`get_clip()`], [`api::fmp4`] (per-request init and media
+//!   segments, and the export), [`api::ts`] (per-request chunks, and the export).
+//! - [`ApiError`]: the service's exception name, HTTP status and message.
+//!
+//! The parsers and writers they are built from are public under [`low_level`].
+//!
+//! # Example
+//! ```
+//! use kvs_remux::{Archive, ClipRequest, SelectorType, get_clip};
+//!
+//! let archive = Archive::open("testdata/fixtures/h264-high-aac.mkv".as_ref())?;
+//! assert_eq!(archive.index().len(), 4);
+//! let clip = get_clip(&archive, &ClipRequest {
+//!     selector: SelectorType::Producer,
+//!     start: None,
+//!     end: None,
+//!     no_limits: false,
+//! })?;
+//! assert_eq!(&clip.chunks[0][4..8], b"ftyp");
+//! # Ok::<(), kvs_remux::ApiError>(())
+//! ```
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 #![deny(clippy::unwrap_used)]
 
 pub mod api;
 pub mod archive;
-pub mod codec;
-pub mod ebml;
 pub mod error;
-pub mod mkv;
-pub mod model;
-pub mod mp4;
-pub mod ts;
 
+pub mod low_level;
+
+pub(crate) use low_level::{codec, ebml, mkv, model, mp4, time, timeline, ts};
+
+pub use api::get_clip::{Clip, ClipRequest, SelectorType, get_clip};
+pub use api::inspect::inspect;
+pub use archive::Archive;
 pub use error::ApiError;
+pub use low_level::mkv::PushParser;
+pub use low_level::time::UnixMillis;

@@ -8,7 +8,7 @@ mod support;
 
 use std::io::Cursor;
 
-use kvs_remux::mkv::Reader;
+use kvs_remux::low_level::mkv::Reader;
 use matroska_demuxer::{Frame, MatroskaFile};
 
 #[test]
@@ -40,19 +40,19 @@ fn frames_equal_matroska_demuxer() {
             if !std::sync::Arc::ptr_eq(tracks, &fragment.tracks) && !tracks.entries.is_empty() {
                 break;
             }
-            let scale = i64::try_from(fragment.timestamp_scale).unwrap();
+            let scale = i64::try_from(fragment.timestamp_scale.get()).unwrap();
             for f in &fragment.frames {
-                let ticks = u64::try_from((f.pts - fragment.timeline_shift) / scale).unwrap();
+                let ticks = u64::try_from((f.pts.0 - fragment.timeline_shift.0) / scale).unwrap();
                 ours.push((f.track, ticks, f.data.to_vec(), Some(f.keyframe)));
             }
         }
         ours.extend(reader.partial().into_iter().flat_map(|f| {
-            let scale = i64::try_from(f.timestamp_scale).unwrap();
+            let scale = i64::try_from(f.timestamp_scale.get()).unwrap();
             let shift = f.timeline_shift;
             f.frames.into_iter().map(move |fr| {
                 (
                     fr.track,
-                    u64::try_from((fr.pts - shift) / scale).unwrap(),
+                    u64::try_from((fr.pts.0 - shift.0) / scale).unwrap(),
                     fr.data.to_vec(),
                     Some(fr.keyframe),
                 )

@@ -5,10 +5,11 @@
 use std::io::Cursor;
 
 use bytes::Bytes;
-use kvs_remux::codec::CodecConfig;
-use kvs_remux::model::sample::Sample;
-use kvs_remux::model::track::TrackInfo;
-use kvs_remux::mp4 as writer;
+use kvs_remux::low_level::codec::CodecConfig;
+use kvs_remux::low_level::model::sample::Sample;
+use kvs_remux::low_level::model::track::TrackInfo;
+use kvs_remux::low_level::mp4 as writer;
+use kvs_remux::low_level::time::Nanos;
 use proptest::prelude::*;
 
 fn video_track() -> TrackInfo {
@@ -42,9 +43,9 @@ fn arb_samples(epoch_ms: i64) -> impl Strategy<Value = Vec<Sample>> {
             .map(|(i, (size, duration_ms, offset_frames, key, fill))| {
                 let duration = duration_ms * 1_000_000;
                 let sample = Sample {
-                    dts,
-                    pts: dts + i64::try_from(offset_frames * duration).unwrap(),
-                    duration,
+                    dts: Nanos(dts),
+                    pts: Nanos(dts + i64::try_from(offset_frames * duration).unwrap()),
+                    duration: Nanos(i64::try_from(duration).unwrap()),
                     keyframe: i == 0 || key,
                     data: Bytes::from(vec![fill; size]),
                 };
@@ -73,26 +74,23 @@ fn check_track(
             .unwrap()
             .expect("sample");
         prop_assert_eq!(&read.bytes[..], &sample.data[..]);
-        prop_assert_eq!(read.start_time, ticks(track, sample.dts - origin));
-        let mut end = ticks(
-            track,
-            sample.dts - origin + i64::try_from(sample.duration).unwrap(),
-        );
+        prop_assert_eq!(read.start_time, ticks(track, sample.dts.0 - origin));
+        let mut end = ticks(track, sample.dts.0 - origin + sample.duration.0);
         if i + 1 == samples.len() {
             // A clip's media lasts until the last shown sample ends (clip.rs), past the last decode.
             let shown_end = samples
                 .iter()
-                .map(|s| ticks(track, s.pts - origin + i64::try_from(s.duration).unwrap()))
+                .map(|s| ticks(track, s.pts.0 - origin + s.duration.0))
                 .max()
                 .unwrap();
             end = end.max(shown_end);
         }
         prop_assert_eq!(
             u64::from(read.duration),
-            end - ticks(track, sample.dts - origin)
+            end - ticks(track, sample.dts.0 - origin)
         );
-        let cts = i64::try_from(ticks(track, sample.pts - origin)).unwrap()
-            - i64::try_from(ticks(track, sample.dts - origin)).unwrap();
+        let cts = i64::try_from(ticks(track, sample.pts.0 - origin)).unwrap()
+            - i64::try_from(ticks(track, sample.dts.0 - origin)).unwrap();
         prop_assert_eq!(i64::from(read.rendering_offset), cts);
         prop_assert_eq!(read.is_sync, sample.keyframe || !track.is_video());
     }
@@ -124,15 +122,15 @@ proptest! {
         let file: Vec<u8> = writer::clip::write(&input).unwrap().concat();
         let mut reader = read(file);
         // Each track's timeline starts at its first decode time (clip.rs).
-        check_track(&mut reader, &tracks[0], &video, video[0].dts)?;
-        check_track(&mut reader, &tracks[1], &audio, audio[0].dts)?;
+        check_track(&mut reader, &tracks[0], &video, video[0].dts.0)?;
+        check_track(&mut reader, &tracks[1], &audio, audio[0].dts.0)?;
     }
 
     #[test]
     fn init_and_media_segment_keep_every_sample(video in arb_samples(1_700_000_000_000), sequence in 1u32..1000) {
         let track = video_track();
         let init = writer::init::init_segment(std::slice::from_ref(&track)).unwrap();
-        let segment = writer::fragment::media_segment(&track, &video, sequence, 0).unwrap();
+        let segment = writer::fragment::media_segment(&track, &video, sequence, Nanos::ZERO).unwrap();
         let mut file = init.to_vec();
         file.extend(segment.concat());
         let moof_start = init.len();
@@ -142,7 +140,7 @@ proptest! {
         // tfdt is the first decode time since the Unix epoch (origin 0). The mp4 crate times fragmented
         // samples by the default duration only, so times are checked on the trun it parsed.
         let traf = reader.moofs[0].trafs[0].clone();
-        prop_assert_eq!(traf.tfdt.as_ref().expect("tfdt").base_media_decode_time, ticks(&track, video[0].dts));
+        prop_assert_eq!(traf.tfdt.as_ref().expect("tfdt").base_media_decode_time, ticks(&track, video[0].dts.0));
         let trun = traf.trun.expect("trun");
         prop_assert_eq!(trun.sample_count as usize, video.len());
         // The crate locates fragmented samples by tfhd.base_data_offset only; apply ISO/IEC 14496-12
@@ -152,10 +150,10 @@ proptest! {
             let size = trun.sample_sizes[i] as usize;
             prop_assert_eq!(&file[position..position + size], &sample.data[..], "data offset and sizes locate the bytes");
             position += size;
-            let dts = ticks(&track, sample.dts);
-            let end = ticks(&track, sample.dts + i64::try_from(sample.duration).unwrap());
+            let dts = ticks(&track, sample.dts.0);
+            let end = ticks(&track, sample.dts.0 + sample.duration.0);
             prop_assert_eq!(u64::from(trun.sample_durations[i]), end - dts);
-            let cts = ticks(&track, sample.pts) - dts;
+            let cts = ticks(&track, sample.pts.0) - dts;
             prop_assert_eq!(u64::from(trun.sample_cts.get(i).copied().unwrap_or(0)), cts);
             let non_sync = trun.sample_flags[i] & 0x0001_0000 != 0;
             prop_assert_eq!(non_sync, !sample.keyframe);

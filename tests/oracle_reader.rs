@@ -10,7 +10,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use kvs_remux::mkv::{Fragment, Reader};
+use kvs_remux::low_level::mkv::{Fragment, Reader};
 use serde_json::Value;
 
 /// One packet as an oracle sees it.
@@ -37,7 +37,9 @@ fn read_ours(path: &Path) -> Ours {
             Err(error) => {
                 stopped_at_crc = matches!(
                     error,
-                    kvs_remux::mkv::Error::Ebml(kvs_remux::ebml::Error::CrcMismatch { .. })
+                    kvs_remux::low_level::mkv::Error::Ebml(
+                        kvs_remux::low_level::ebml::Error::CrcMismatch { .. }
+                    )
                 );
             }
         }
@@ -140,7 +142,7 @@ fn frames_equal_ffmpeg_on_every_real_file() {
         let order = stream_order(&ours);
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         for (stream, track) in order.iter().enumerate() {
-            let frames: Vec<(&Fragment, &kvs_remux::mkv::Frame)> = ours
+            let frames: Vec<(&Fragment, &kvs_remux::low_level::mkv::Frame)> = ours
                 .fragments
                 .iter()
                 .flat_map(|f| {
@@ -175,7 +177,8 @@ fn frames_equal_ffmpeg_on_every_real_file() {
                 .iter()
                 .map(|(f, fr)| {
                     (
-                        (fr.pts - f.timeline_shift) / i64::try_from(f.timestamp_scale).unwrap(),
+                        (fr.pts.0 - f.timeline_shift.0)
+                            / i64::try_from(f.timestamp_scale.get()).unwrap(),
                         fr.keyframe,
                     )
                 })
@@ -269,8 +272,11 @@ fn stale_crc32_in_merged_file_is_reported() {
     let error = Reader::new(support::load(&path))
         .find_map(Result::err)
         .expect("a CRC error");
-    let kvs_remux::mkv::Error::Ebml(kvs_remux::ebml::Error::CrcMismatch { offset, stored, .. }) =
-        error
+    let kvs_remux::low_level::mkv::Error::Ebml(kvs_remux::low_level::ebml::Error::CrcMismatch {
+        offset,
+        stored,
+        ..
+    }) = error
     else {
         panic!("expected a CRC-32 mismatch, got {error}")
     };
@@ -301,31 +307,6 @@ fn stale_crc32_in_merged_file_is_reported() {
     );
 }
 
-/// Name/String pairs of every SimpleTag, in file order, as `mkvinfo -v` prints them (it reads the whole
-/// chunk, including the Tags after the Cluster, which `mkvextract tags` skips).
-fn mkvinfo_tags(chunk: &[u8]) -> Option<Vec<(String, String)>> {
-    let dir = std::env::temp_dir().join(format!("kvs-tags-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let input = dir.join(format!("chunk-{}.mkv", support::md5_hex(chunk)));
-    std::fs::write(&input, chunk).unwrap();
-    let mut mkvinfo = support::tool("mkvinfo")?;
-    mkvinfo.arg("-v").arg(&input);
-    let text = support::run(mkvinfo);
-    std::fs::remove_file(&input).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    let mut pairs = Vec::new();
-    for pair in lines.windows(2) {
-        let field = |line: &str, tag: &str| {
-            line.split_once(&format!("+ {tag}: "))
-                .map(|(_, v)| v.to_owned())
-        };
-        if let (Some(name), Some(value)) = (field(pair[0], "Name"), field(pair[1], "String")) {
-            pairs.push((name, value));
-        }
-    }
-    Some(pairs)
-}
-
 #[test]
 fn kvs_tags_equal_mkvinfo() {
     let Some(dir) = support::real_dir() else {
@@ -343,7 +324,7 @@ fn kvs_tags_equal_mkvinfo() {
         for fragment in Reader::new(input.clone()).map(Result::unwrap) {
             let start = usize::try_from(fragment.offset).unwrap();
             let chunk = &input[start..start + usize::try_from(fragment.size).unwrap()];
-            let Some(theirs) = mkvinfo_tags(chunk) else {
+            let Some(theirs) = support::mkvinfo_chunk(chunk).map(|c| c.tags) else {
                 return;
             };
             let get = |name: &str| {
@@ -354,7 +335,7 @@ fn kvs_tags_equal_mkvinfo() {
             };
             assert_eq!(
                 get("AWS_KINESISVIDEO_FRAGMENT_NUMBER").as_deref(),
-                Some(fragment.number.as_str()),
+                Some(fragment.number.to_string().as_str()),
                 "{file}"
             );
             assert_eq!(

@@ -6,8 +6,9 @@ mod support;
 
 use std::path::Path;
 
-use kvs_remux::api::archive::{Archive, media_fragments};
-use kvs_remux::api::{fmp4, ts};
+use kvs_remux::Archive;
+use kvs_remux::api::fmp4::{self, Fmp4Part};
+use kvs_remux::api::ts;
 
 fn fixtures() -> Vec<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fixtures");
@@ -23,46 +24,54 @@ fn fixtures() -> Vec<std::path::PathBuf> {
 #[test]
 fn mp4_player_actions_equal_the_export() {
     for path in fixtures() {
-        let (archive, error) = Archive::read([support::load(&path)]);
-        assert!(error.is_none(), "{}", path.display());
-        let media = media_fragments(&archive.fragments);
-        let exports = fmp4::export(&archive.fragments).unwrap();
-        for track in &exports {
-            for epoch in &track.epochs {
-                let first = match &epoch.starts_at {
-                    None => media
-                        .iter()
-                        .position(|f| f.tracks.get(track.track_number).is_some())
-                        .unwrap(),
-                    Some(number) => media
-                        .iter()
-                        .position(|f| f.number.as_str() == number)
-                        .unwrap(),
-                };
-                let init = fmp4::get_mp4_init_fragment(media[first], track.track_number).unwrap();
-                assert_eq!(
-                    init,
-                    epoch.init,
-                    "{}: init of track {}",
-                    path.display(),
-                    track.track_number
-                );
-                for (number, chunks) in &epoch.segments {
-                    let index = media
-                        .iter()
-                        .position(|f| f.number.as_str() == number)
-                        .unwrap();
+        let archive = Archive::from_bytes(support::load(&path)).unwrap();
+        assert!(archive.damage().is_empty(), "{}", path.display());
+        let media = archive.index().media();
+        let index_of = |number: &kvs_remux::low_level::mkv::FragmentNumber| {
+            media
+                .iter()
+                .position(|&p| archive.index().get(p).unwrap().number == *number)
+                .unwrap()
+        };
+        let mut parts = 0;
+        for part in fmp4::export(&archive) {
+            parts += 1;
+            match part.unwrap() {
+                Fmp4Part::Init {
+                    track,
+                    starts_at,
+                    data,
+                } => {
+                    let first = match &starts_at {
+                        None => media
+                            .iter()
+                            .position(|&p| {
+                                archive.index().get(p).unwrap().tracks.get(track).is_some()
+                            })
+                            .unwrap(),
+                        Some(number) => index_of(number),
+                    };
+                    let init = fmp4::get_mp4_init_fragment(&archive, media[first], track).unwrap();
+                    assert_eq!(init, data, "{}: init of track {track}", path.display());
+                }
+                Fmp4Part::Segment {
+                    track,
+                    fragment,
+                    chunks,
+                } => {
                     let single =
-                        fmp4::get_mp4_media_fragment(&media, index, track.track_number).unwrap();
+                        fmp4::get_mp4_media_fragment(&archive, &media, index_of(&fragment), track)
+                            .unwrap();
                     assert_eq!(
                         single.concat(),
                         chunks.concat(),
-                        "{}: segment {number}",
+                        "{}: segment {fragment}",
                         path.display()
                     );
                 }
             }
         }
+        assert!(parts > 0, "{}", path.display());
     }
 }
 
@@ -70,13 +79,21 @@ fn mp4_player_actions_equal_the_export() {
 fn ts_player_action_equals_the_export() {
     let options = ts::TsOptions { allow_hevc: true };
     for path in fixtures() {
-        let (archive, _) = Archive::read([support::load(&path)]);
-        let media = media_fragments(&archive.fragments);
-        let (chunks, error) = ts::export(&archive.fragments, &options);
+        let archive = Archive::from_bytes(support::load(&path)).unwrap();
+        let media = archive.index().media();
+        let mut chunks = Vec::new();
+        let mut error = None;
+        for chunk in ts::export(&archive, &options) {
+            match chunk {
+                Ok(chunk) => chunks.push(chunk),
+                Err(e) => error = Some(e),
+            }
+        }
         match error {
             // G.711 is refused in TS (spec §5.1): the single request refuses the same way.
             Some(error) => {
-                let single = ts::get_ts_fragment(&media, chunks.len(), &options).unwrap_err();
+                let single =
+                    ts::get_ts_fragment(&archive, &media, chunks.len(), &options).unwrap_err();
                 assert_eq!(single.code(), error.code(), "{}", path.display());
                 assert_eq!(
                     error.code(),
@@ -88,7 +105,7 @@ fn ts_player_action_equals_the_export() {
             None => assert_eq!(chunks.len(), media.len()),
         }
         for (index, chunk) in chunks.iter().enumerate() {
-            let single = ts::get_ts_fragment(&media, index, &options).unwrap();
+            let single = ts::get_ts_fragment(&archive, &media, index, &options).unwrap();
             assert_eq!(
                 single,
                 chunk.data,

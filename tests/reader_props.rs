@@ -4,7 +4,7 @@
 mod support;
 
 use bytes::Bytes;
-use kvs_remux::mkv::{Error, Fragment, PushParser, Reader};
+use kvs_remux::low_level::mkv::{Error, Fragment, PushParser, Reader};
 use proptest::prelude::*;
 
 /// Complete fragments, then the error (if any) and the damaged fragment (if any).

@@ -1,177 +1,240 @@
-//! fMP4 per track: GetMP4InitFragment and GetMP4MediaFragment (spec §1.8, §8.5), and the export of a
-//! whole archive as `track<N>/init.mp4` + `track<N>/<FragmentNumber>.m4s`.
+//! fMP4 per track: GetMP4InitFragment and GetMP4MediaFragment (spec §1.8, §8.5), and the export of
+//! a whole archive as `track<N>/init.mp4` + `track<N>/<FragmentNumber>.m4s`.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::path::PathBuf;
 
 use bytes::Bytes;
 
-use super::archive::{media_fragments, track_numbers};
-use super::samples::track_samples;
-use crate::codec::CodecConfig;
+use crate::archive::Archive;
 use crate::error::ApiError;
-use crate::mkv::{Fragment, TrackEntry};
+use crate::mkv::{FragmentNumber, TrackEntry};
 use crate::model::track::TrackInfo;
 use crate::mp4;
+use crate::time::Nanos;
+use crate::timeline::{self, Walk, Window};
 
-/// The writer's view of a Matroska track: its CPD validated as the service does (spec §5.3).
+/// GetMP4InitFragment: ftyp + moov for track `track` as the fragment at index `position`
+/// describes it (spec §1.8, §8.5). Only the index is read.
 ///
 /// # Errors
-/// Missing, invalid or unsupported codec private data, under the service's names.
-pub fn track_info(entry: &TrackEntry) -> Result<TrackInfo, ApiError> {
-    let codec =
-        CodecConfig::parse(&entry.codec_id, entry.codec_private.as_ref()).map_err(|source| {
-            ApiError::Codec {
-                track: entry.number,
-                source,
-            }
+/// ResourceNotFoundException when there is no such fragment or it has no such track; the codec
+/// private data checks (MissingCodecPrivateDataException, ...).
+pub fn get_mp4_init_fragment(
+    archive: &Archive,
+    position: usize,
+    track: u64,
+) -> Result<Bytes, ApiError> {
+    let fragment = archive
+        .index()
+        .get(position)
+        .ok_or_else(|| ApiError::ResourceNotFound {
+            message: format!("no fragment at position {position}"),
         })?;
-    let id = u32::try_from(entry.number).map_err(|_| ApiError::InvalidArgument {
-        message: format!("track number {} is too large for MP4", entry.number),
-    })?;
-    Ok(TrackInfo::new(
-        id,
-        codec,
-        entry.codec_private.clone().unwrap_or_default(),
-    ))
-}
-
-/// The origin (ns) of the media timeline: 0 (the Unix epoch) for KVS fragments; for plain Matroska,
-/// whose own timeline may start with negative decode times (B-frames), early enough that none is negative.
-pub fn timeline_origin(fragments: &[&Fragment]) -> i64 {
-    if fragments.iter().all(|f| !f.synthetic) {
-        return 0;
-    }
-    let earliest = fragments
-        .iter()
-        .flat_map(|f| f.frames.iter().map(|fr| fr.pts))
-        .min()
-        .unwrap_or(0);
-    // Choice: one second of headroom below the first frame covers any reorder delay (≤ 16 frames).
-    earliest.min(0) - 1_000_000_000
-}
-
-/// GetMP4InitFragment: ftyp + moov for track `track` as `fragment` describes it (spec §1.8, §8.5).
-///
-/// # Errors
-/// ResourceNotFoundException when the fragment has no such track; the CPD checks of [`track_info`].
-pub fn get_mp4_init_fragment(fragment: &Fragment, track: u64) -> Result<Bytes, ApiError> {
     let entry = fragment
         .tracks
         .get(track)
         .ok_or_else(|| ApiError::ResourceNotFound {
             message: format!("fragment {} has no track {track}", fragment.number),
         })?;
-    Ok(mp4::init::init_segment(std::slice::from_ref(&track_info(
-        entry,
-    )?))?)
+    init_segment(&timeline::track_info(entry)?)
 }
 
-/// GetMP4MediaFragment: moof + mdat of track `track` in fragment `index` of a session's media
-/// `fragments` (spec §1.8, §8.5), as chunks. The neighbouring fragments continue reordered decode
-/// times and end the last sample, so the segment equals the one [`export`] writes for it; mfhd's
-/// sequence number is `index + 1`.
+/// GetMP4MediaFragment: moof + mdat of track `track` in fragment `index` of a session (`session`:
+/// index positions of its media fragments, in order), as chunks (spec §1.8, §8.5). The
+/// neighbouring fragments continue reordered decode times and end the last sample, so the segment
+/// equals the one [`export`] writes for it; mfhd's sequence number is `index + 1`.
 ///
 /// # Errors
-/// ResourceNotFoundException when `index` is past the session or the fragment has no samples of the
-/// track; the CPD checks of [`track_info`]; a time the writer cannot express.
+/// ResourceNotFoundException when `index` is past the session or the fragment has no samples of
+/// the track; the codec private data checks; a time the writer cannot express.
 pub fn get_mp4_media_fragment(
-    fragments: &[&Fragment],
+    archive: &Archive,
+    session: &[usize],
     index: usize,
     track: u64,
 ) -> Result<Vec<Bytes>, ApiError> {
+    let [previous, current, next] = timeline::window_at(archive, session, index)?;
+    let current = current.expect("window_at reads the fragment asked for");
     let not_found = || ApiError::ResourceNotFound {
         message: format!("no fragment {index} with track {track} in the session"),
     };
-    let fragment = fragments.get(index).ok_or_else(not_found)?;
-    let entry = fragment.tracks.get(track).ok_or_else(not_found)?;
-    let first = index.saturating_sub(1);
-    let window = fragments
-        .get(first..=(index + 1).min(fragments.len() - 1))
-        .unwrap_or_default();
-    let samples = track_samples(window, track)
-        .into_iter()
-        .nth(index - first)
-        .unwrap_or_default();
+    let entry = current.tracks.get(track).ok_or_else(not_found)?;
+    let window = Window {
+        previous: previous.as_ref(),
+        current: &current,
+        next: next.as_ref(),
+    };
+    let samples = timeline::samples(&window, track)?;
     if samples.is_empty() {
         return Err(not_found());
     }
-    let sequence = u32::try_from(index + 1).map_err(|_| ApiError::InvalidArgument {
-        message: format!("fragment index {index} is too large"),
-    })?;
-    Ok(mp4::fragment::media_segment(
-        &track_info(entry)?,
+    media_segment(
+        &timeline::track_info(entry)?,
         &samples,
-        sequence,
-        timeline_origin(fragments),
-    )?)
+        index,
+        timeline::session_origin(archive, session)?,
+    )
 }
 
-/// One configuration of a track: its init segment and the media segments that use it.
+/// One file of the fMP4 export.
 #[derive(Debug, Clone)]
-pub struct InitEpoch {
-    /// The fragment where this configuration starts; `None` for the first.
-    pub starts_at: Option<String>,
-    /// The track as this configuration describes it.
-    pub track: TrackInfo,
-    /// ftyp + moov.
-    pub init: Bytes,
-    /// (fragment number, chunks of moof + mdat) in fragment order.
-    pub segments: Vec<(String, Vec<Bytes>)>,
+pub enum Fmp4Part {
+    /// ftyp + moov of one configuration of a track (a new one wherever its codec private data
+    /// changes, as HLS allows, spec §6).
+    Init {
+        /// Matroska TrackNumber.
+        track: u64,
+        /// The fragment where this configuration starts; `None` for the track's first.
+        starts_at: Option<FragmentNumber>,
+        /// ftyp + moov.
+        data: Bytes,
+    },
+    /// moof + mdat of one track of one fragment, described by the track's latest init segment.
+    Segment {
+        /// Matroska TrackNumber.
+        track: u64,
+        /// The fragment.
+        fragment: FragmentNumber,
+        /// moof + mdat header, then the samples' own bytes.
+        chunks: Vec<Bytes>,
+    },
 }
 
-/// One track of an archive as fMP4: a new init segment wherever the codec private data changes
-/// (as HLS allows, spec §6), each followed by the media segments it describes.
-#[derive(Debug, Clone)]
-pub struct TrackExport {
-    /// Matroska TrackNumber.
-    pub track_number: u64,
-    /// Configurations in fragment order.
-    pub epochs: Vec<InitEpoch>,
+impl Fmp4Part {
+    /// Where the part goes in the export: `track<N>/init.mp4`, `track<N>/init-<FragmentNumber>.mp4`
+    /// or `track<N>/<FragmentNumber>.m4s` (so `cat init.mp4 *.m4s` plays in fragment order).
+    pub fn relative_path(&self) -> PathBuf {
+        match self {
+            Fmp4Part::Init {
+                track, starts_at, ..
+            } => PathBuf::from(format!("track{track}")).join(match starts_at {
+                None => "init.mp4".to_owned(),
+                Some(number) => format!("init-{number}.mp4"),
+            }),
+            Fmp4Part::Segment {
+                track, fragment, ..
+            } => PathBuf::from(format!("track{track}")).join(format!("{fragment}.m4s")),
+        }
+    }
+
+    /// The part's bytes, as chunks.
+    pub fn chunks(&self) -> &[Bytes] {
+        match self {
+            Fmp4Part::Init { data, .. } => std::slice::from_ref(data),
+            Fmp4Part::Segment { chunks, .. } => chunks,
+        }
+    }
 }
 
-/// Exports every track of `fragments` as fMP4; media segments are numbered 1, 2, … per track (mfhd).
+/// Exports every track of every media fragment of `archive` as fMP4, fragment by fragment (each
+/// read once, with its neighbours): for each fragment and track (ascending), the track's init
+/// segment where its configuration starts, then its media segment. Media segments are numbered
+/// 1, 2, … by fragment (mfhd).
 ///
-/// # Errors
-/// A track whose CPD is missing, invalid or unsupported (in any configuration), or a time the writer
-/// cannot express.
-pub fn export(fragments: &[Fragment]) -> Result<Vec<TrackExport>, ApiError> {
-    let media = media_fragments(fragments);
-    let origin = timeline_origin(&media);
-    let numbers = track_numbers(&media);
-    let mut exports = Vec::with_capacity(numbers.len());
-    for number in numbers {
-        let mut epochs: Vec<InitEpoch> = Vec::new();
-        let mut current: Option<&TrackEntry> = None;
-        for (sequence, (fragment, samples)) in
-            (1u32..).zip(media.iter().zip(track_samples(&media, number)))
-        {
-            let Some(entry) = fragment.tracks.get(number) else {
+/// The iterator stops after the first error: a track whose CPD is missing, invalid or
+/// unsupported, a time the writer cannot express, damage found while reading frames.
+pub fn export(archive: &Archive) -> Fmp4Export<'_> {
+    let media = archive.index().media();
+    let tracks: BTreeSet<u64> = media
+        .iter()
+        .filter_map(|&p| archive.index().get(p))
+        .flat_map(|f| f.tracks.entries.iter().map(|t| t.number))
+        .collect();
+    let origin = timeline::session_origin(archive, &media);
+    Fmp4Export {
+        tracks: tracks.into_iter().map(|n| (n, None)).collect(),
+        walk: Walk::new(archive, media),
+        origin,
+        ready: VecDeque::new(),
+        done: false,
+    }
+}
+
+/// The iterator [`export`] returns.
+pub struct Fmp4Export<'a> {
+    /// Each track number and its current configuration (entry and writer view).
+    tracks: Vec<(u64, Option<(TrackEntry, TrackInfo)>)>,
+    walk: Walk<'a>,
+    origin: Result<Nanos, ApiError>,
+    ready: VecDeque<Fmp4Part>,
+    done: bool,
+}
+
+impl Fmp4Export<'_> {
+    /// Makes the parts of the next fragment.
+    fn fill(&mut self) -> Result<(), ApiError> {
+        let origin = self.origin.clone()?;
+        let Some((index, window)) = self.walk.next_window()? else {
+            self.done = true;
+            return Ok(());
+        };
+        let fragment = window.current;
+        for (number, epoch) in &mut self.tracks {
+            let Some(entry) = fragment.tracks.get(*number) else {
                 continue;
             };
+            let samples = timeline::samples(&window, *number)?;
             if samples.is_empty() {
                 continue;
             }
-            let changed = current.is_none_or(|c| {
-                c.codec_id != entry.codec_id || c.codec_private != entry.codec_private
-            });
+            let changed = match epoch {
+                None => true,
+                Some((current, _)) => timeline::track_change(Some(current), Some(entry)).is_some(),
+            };
             if changed {
-                let track = track_info(entry)?;
-                let init = mp4::init::init_segment(std::slice::from_ref(&track))?;
-                let starts_at = current.map(|_| fragment.number.to_string());
-                epochs.push(InitEpoch {
-                    starts_at,
-                    track,
-                    init,
-                    segments: Vec::new(),
+                let info = timeline::track_info(entry)?;
+                self.ready.push_back(Fmp4Part::Init {
+                    track: *number,
+                    starts_at: epoch.as_ref().map(|_| fragment.number.clone()),
+                    data: init_segment(&info)?,
                 });
-                current = Some(entry);
+                *epoch = Some((entry.clone(), info));
             }
-            let epoch = epochs.last_mut().expect("pushed above");
-            let segment = mp4::fragment::media_segment(&epoch.track, &samples, sequence, origin)?;
-            epoch.segments.push((fragment.number.to_string(), segment));
+            let (_, info) = epoch.as_ref().expect("set above");
+            self.ready.push_back(Fmp4Part::Segment {
+                track: *number,
+                fragment: fragment.number.clone(),
+                chunks: media_segment(info, &samples, index, origin)?,
+            });
         }
-        exports.push(TrackExport {
-            track_number: number,
-            epochs,
-        });
+        Ok(())
     }
-    Ok(exports)
+}
+
+impl Iterator for Fmp4Export<'_> {
+    type Item = Result<Fmp4Part, ApiError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while self.ready.is_empty() && !self.done {
+            if let Err(error) = self.fill() {
+                self.done = true;
+                return Some(Err(error));
+            }
+        }
+        self.ready.pop_front().map(Ok)
+    }
+}
+
+/// ftyp + moov for one track.
+fn init_segment(track: &TrackInfo) -> Result<Bytes, ApiError> {
+    Ok(mp4::init::init_segment(std::slice::from_ref(track))?)
+}
+
+/// moof + mdat of fragment `index` of a session.
+fn media_segment(
+    track: &TrackInfo,
+    samples: &[crate::model::sample::Sample],
+    index: usize,
+    origin: Nanos,
+) -> Result<Vec<Bytes>, ApiError> {
+    let sequence = index
+        .checked_add(1)
+        .and_then(|s| u32::try_from(s).ok())
+        .ok_or_else(|| ApiError::InvalidArgument {
+            message: format!("fragment index {index} is too large for mfhd"),
+        })?;
+    Ok(mp4::fragment::media_segment(
+        track, samples, sequence, origin,
+    )?)
 }

@@ -1,17 +1,16 @@
 //! GetClip (spec §1.4, §5.1, §6): a progressive MP4 of all tracks for a time range.
 
-use std::collections::HashSet;
-
 use bytes::Bytes;
 
-use super::fmp4::track_info;
-use super::samples::track_samples;
+use crate::archive::{Archive, IndexedFragment, Selection, TimestampKind};
 use crate::codec::{CodecConfig, CodecKind, G711Format, nal};
 use crate::error::ApiError;
-use crate::mkv::Fragment;
-use crate::model::time::UnixMillis;
+use crate::mkv::{Fragment, FragmentNumber, Tracks};
+use crate::model::sample::Sample;
 use crate::model::track::TrackInfo;
 use crate::mp4::clip::{ClipInput, write};
+use crate::time::UnixMillis;
+use crate::timeline::{self, TrackChange, Walk};
 
 /// The service's clip limits: the first 200 fragments or 100 MB, whichever comes first (spec §4.1).
 pub const MAX_FRAGMENTS: usize = 200;
@@ -22,13 +21,7 @@ pub const MAX_BYTES: u64 = 100 * 1024 * 1024;
 const MAX_RANGE_MS: u64 = 24 * 3600 * 1000;
 
 /// Which fragment timestamp selects fragments (ClipFragmentSelectorType).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SelectorType {
-    /// PRODUCER_TIMESTAMP.
-    ProducerTimestamp,
-    /// SERVER_TIMESTAMP.
-    ServerTimestamp,
-}
+pub type SelectorType = TimestampKind;
 
 /// A GetClip request over an archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +42,7 @@ pub struct Clip {
     /// The MP4 as chunks: `[ftyp + moov + mdat header, sample, ...]`.
     pub chunks: Vec<Bytes>,
     /// Fragment numbers in the clip, in order.
-    pub fragments: Vec<String>,
+    pub fragments: Vec<FragmentNumber>,
     /// Whether the limits cut the range short.
     pub truncated: bool,
 }
@@ -66,109 +59,106 @@ impl Clip {
     }
 }
 
-/// Makes a clip from the fragments of an archive, with the service's rules.
+/// GetClip: a clip of the fragments `request` selects, with the service's rules.
 ///
 /// # Errors
 /// InvalidArgumentException for a bad range, ResourceNotFoundException when no fragment matches,
 /// UnsupportedStreamMediaTypeException for a track layout GetClip refuses, Missing/Invalid
 /// CodecPrivateDataException, InvalidCodecPrivateDataException for a CPD change inside the clip,
 /// InvalidMediaFrameException for a frame that is not length-prefixed NAL units.
-pub fn get_clip(fragments: &[Fragment], request: &ClipRequest) -> Result<Clip, ApiError> {
-    let selected = select(fragments, request)?;
-    let (selected, truncated) = apply_limits(selected, request.no_limits);
-    let first = selected.first().ok_or_else(|| ApiError::ResourceNotFound {
-        message: "No fragments found in the stream for the clip request.".into(),
-    })?;
-    let tracks = check_tracks(first)?;
-    for fragment in &selected {
-        check_unchanged(first, fragment, &tracks)?;
-        check_frames(fragment, &tracks)?;
+pub fn get_clip(archive: &Archive, request: &ClipRequest) -> Result<Clip, ApiError> {
+    check_range(request)?;
+    let index = archive.index();
+    let selected = index.select(&Selection {
+        kind: request.selector,
+        start: request.start,
+        end: request.end,
+    });
+    let (selected, truncated) = apply_limits(archive, selected, request.no_limits);
+    let first = selected
+        .first()
+        .and_then(|&p| index.get(p))
+        .ok_or_else(|| ApiError::ResourceNotFound {
+            message: "No fragments found in the stream for the clip request.".into(),
+        })?;
+    let tracks = check_tracks(&first.tracks)?;
+    for fragment in selected.iter().filter_map(|&p| index.get(p)) {
+        check_unchanged(&first.tracks, fragment, &tracks)?;
     }
-    let samples: Vec<_> = tracks
+    let fragments = selected
         .iter()
-        .map(|t| track_samples(&selected, u64::from(t.track_id)))
+        .filter_map(|&p| index.get(p).map(|f| f.number.clone()))
         .collect();
-    let mut chunks = Vec::new();
-    let mut per_track: Vec<Vec<_>> = vec![Vec::new(); tracks.len()];
-    for fragment_index in 0..selected.len() {
-        for (track_index, track_samples) in samples.iter().enumerate() {
-            let fragment_samples = &track_samples[fragment_index];
-            if fragment_samples.is_empty() {
-                continue;
-            }
-            let start = per_track[track_index].len();
-            per_track[track_index].extend(fragment_samples.iter().cloned());
-            chunks.push((track_index, start..per_track[track_index].len()));
-        }
-    }
-    let input = ClipInput {
-        tracks,
-        samples: per_track,
-        chunks,
-    };
+    let input = clip_samples(archive, selected, tracks)?;
     Ok(Clip {
         chunks: write(&input)?,
-        fragments: selected.iter().map(|f| f.number.to_string()).collect(),
+        fragments,
         truncated,
     })
 }
 
-fn timestamp(fragment: &Fragment, selector: SelectorType) -> Option<UnixMillis> {
-    match selector {
-        SelectorType::ProducerTimestamp => fragment.producer_timestamp,
-        SelectorType::ServerTimestamp => fragment.server_timestamp,
-    }
-}
-
-/// Fragments whose start lies in [start, end], ordered by that start, producer duplicates removed.
-fn select<'a>(
-    fragments: &'a [Fragment],
-    request: &ClipRequest,
-) -> Result<Vec<&'a Fragment>, ApiError> {
+/// End after Start and within 24 h of it (spec §1.4).
+fn check_range(request: &ClipRequest) -> Result<(), ApiError> {
     if let (Some(start), Some(end)) = (request.start, request.end) {
         if end <= start {
             return Err(ApiError::InvalidArgument {
                 message: "EndTimestamp must be later than StartTimestamp.".into(),
             });
         }
-        if end.0 - start.0 > MAX_RANGE_MS {
+        if start.millis_until(end).is_some_and(|ms| ms > MAX_RANGE_MS) {
             return Err(ApiError::InvalidArgument {
                 message: "EndTimestamp must be within 24 hours of StartTimestamp.".into(),
             });
         }
     }
-    let mut selected: Vec<(UnixMillis, &Fragment)> = fragments
-        .iter()
-        .filter(|f| f.error.is_none() && !f.frames.is_empty())
-        .filter_map(|f| timestamp(f, request.selector).map(|t| (t, f)))
-        .filter(|(t, _)| {
-            request.start.is_none_or(|s| *t >= s) && request.end.is_none_or(|e| *t <= e)
-        })
-        .collect();
-    selected.sort_by(|(ta, a), (tb, b)| ta.cmp(tb).then_with(|| a.number.cmp(&b.number)));
-    if request.selector == SelectorType::ProducerTimestamp {
-        // Spec §1.4: producer-timestamp duplicates are deduplicated; the oldest ingested (smallest
-        // fragment number, first after the sort) is kept.
-        let mut seen = HashSet::new();
-        selected.retain(|(t, _)| seen.insert(*t));
+    Ok(())
+}
+
+/// Reads the selected fragments in order (each once) into the clip's samples: per track, and the
+/// chunks (one per fragment and track) they are written in.
+fn clip_samples(
+    archive: &Archive,
+    selected: Vec<usize>,
+    tracks: Vec<TrackInfo>,
+) -> Result<ClipInput, ApiError> {
+    let mut per_track: Vec<Vec<Sample>> = vec![Vec::new(); tracks.len()];
+    let mut chunks = Vec::new();
+    let mut walk = Walk::new(archive, selected);
+    while let Some((_, window)) = walk.next_window()? {
+        check_frames(window.current, &tracks)?;
+        for (track_index, track) in tracks.iter().enumerate() {
+            let samples = timeline::samples(&window, u64::from(track.track_id))?;
+            if samples.is_empty() {
+                continue;
+            }
+            let list = per_track.get_mut(track_index).expect("one list per track");
+            let start = list.len();
+            list.extend(samples);
+            chunks.push((track_index, start..list.len()));
+        }
     }
-    Ok(selected.into_iter().map(|(_, f)| f).collect())
+    Ok(ClipInput {
+        tracks,
+        samples: per_track,
+        chunks,
+    })
 }
 
 /// The first 200 fragments or 100 MB, whole fragments only (spec §1.4 "truncation, not error").
-fn apply_limits(selected: Vec<&Fragment>, no_limits: bool) -> (Vec<&Fragment>, bool) {
+fn apply_limits(archive: &Archive, selected: Vec<usize>, no_limits: bool) -> (Vec<usize>, bool) {
     if no_limits {
         return (selected, false);
     }
     let total = selected.len();
     let mut bytes = 0u64;
     let mut kept = Vec::new();
-    for fragment in selected {
-        bytes = bytes.saturating_add(fragment.size);
+    for position in selected {
+        let size = archive.index().get(position).map_or(0, |f| f.size);
+        bytes = bytes.saturating_add(size);
         if kept.len() == MAX_FRAGMENTS || (bytes > MAX_BYTES && !kept.is_empty()) {
             break;
         }
-        kept.push(fragment);
+        kept.push(position);
     }
     let truncated = kept.len() < total;
     (kept, truncated)
@@ -176,17 +166,15 @@ fn apply_limits(selected: Vec<&Fragment>, no_limits: bool) -> (Vec<&Fragment>, b
 
 /// GetClip's track matrix (spec §5.1): track 1 H.264 or H.265; an optional track 2: AAC, or G.711
 /// A-law with H.264 only. Anything else is UnsupportedStreamMediaTypeException.
-fn check_tracks(first: &Fragment) -> Result<Vec<TrackInfo>, ApiError> {
+fn check_tracks(first: &Tracks) -> Result<Vec<TrackInfo>, ApiError> {
     let unsupported = |message: String| ApiError::UnsupportedMedia { message };
-    let entries = &first.tracks.entries;
-    if let Some(extra) = entries.iter().find(|t| t.number > 2) {
+    if let Some(extra) = first.entries.iter().find(|t| t.number > 2) {
         return Err(unsupported(format!(
             "GetClip packages tracks 1 and 2 only; track {} is present",
             extra.number
         )));
     }
     let video = first
-        .tracks
         .get(1)
         .ok_or_else(|| unsupported("GetClip needs a video track 1".into()))?;
     let video_kind = CodecKind::from_codec_id(&video.codec_id).filter(|k| k.is_video());
@@ -196,77 +184,80 @@ fn check_tracks(first: &Fragment) -> Result<Vec<TrackInfo>, ApiError> {
             video.codec_id
         )));
     }
-    let mut tracks = vec![track_info(video)?];
-    if let Some(audio) = first.tracks.get(2) {
-        let kind = CodecKind::from_codec_id(&audio.codec_id);
-        if !matches!(kind, Some(CodecKind::Aac | CodecKind::G711)) {
+    let video = timeline::track_info(video)?;
+    let Some(audio) = first.get(2) else {
+        return Ok(vec![video]);
+    };
+    let kind = CodecKind::from_codec_id(&audio.codec_id);
+    if !matches!(kind, Some(CodecKind::Aac | CodecKind::G711)) {
+        return Err(unsupported(format!(
+            "track 2 has codec {}, GetClip accepts AAC or G.711 A-law",
+            audio.codec_id
+        )));
+    }
+    let audio = timeline::track_info(audio)?;
+    match (&video.codec, &audio.codec) {
+        (_, CodecConfig::Aac(_)) => {}
+        (CodecConfig::Avc(_), CodecConfig::G711(wave)) if wave.format() == G711Format::ALaw => {}
+        (video, CodecConfig::G711(wave)) => {
             return Err(unsupported(format!(
-                "track 2 has codec {}, GetClip accepts AAC or G.711 A-law",
-                audio.codec_id
+                "GetClip does not package {} audio with {}",
+                if wave.format() == G711Format::ALaw {
+                    "G.711 A-law"
+                } else {
+                    "G.711 µ-law"
+                },
+                if video.kind() == CodecKind::Hevc {
+                    "H.265"
+                } else {
+                    "H.264"
+                }
             )));
         }
-        let audio = track_info(audio)?;
-        match (&tracks[0].codec, &audio.codec) {
-            (_, CodecConfig::Aac(_)) => {}
-            (CodecConfig::Avc(_), CodecConfig::G711(wave)) if wave.format() == G711Format::ALaw => {
-            }
-            (video, CodecConfig::G711(wave)) => {
-                return Err(unsupported(format!(
-                    "GetClip does not package {} audio with {}",
-                    if wave.format() == G711Format::ALaw {
-                        "G.711 A-law"
-                    } else {
-                        "G.711 µ-law"
-                    },
-                    if video.kind() == CodecKind::Hevc {
-                        "H.265"
-                    } else {
-                        "H.264"
-                    }
-                )));
-            }
-            _ => return Err(unsupported("track 2 is not audio".into())),
-        }
-        tracks.push(audio);
+        _ => return Err(unsupported("track 2 is not audio".into())),
     }
-    Ok(tracks)
+    Ok(vec![video, audio])
 }
 
-/// GetClip forbids any codec or CPD change inside the clip (spec §6).
+/// GetClip forbids any codec or CPD change inside the clip (spec §6), by the one rule of
+/// [`timeline::track_change`].
 fn check_unchanged(
-    first: &Fragment,
-    fragment: &Fragment,
+    first: &Tracks,
+    fragment: &IndexedFragment,
     tracks: &[TrackInfo],
 ) -> Result<(), ApiError> {
-    if first.tracks.entries.len() != fragment.tracks.entries.len() {
+    if first.entries.len() != fragment.tracks.entries.len() {
         return Err(ApiError::UnsupportedMedia {
             message: format!("the set of tracks changes at fragment {}", fragment.number),
         });
     }
     for track in tracks {
         let number = u64::from(track.track_id);
-        let (Some(before), Some(now)) = (first.tracks.get(number), fragment.tracks.get(number))
-        else {
-            return Err(ApiError::UnsupportedMedia {
-                message: format!(
-                    "track {number} is missing from fragment {}",
-                    fragment.number
-                ),
-            });
-        };
-        if before.codec_id != now.codec_id {
-            return Err(ApiError::UnsupportedMedia {
-                message: format!(
-                    "track {number} changes codec at fragment {}",
-                    fragment.number
-                ),
-            });
-        }
-        if before.codec_private != now.codec_private {
-            return Err(ApiError::CodecPrivateDataChange {
-                track: number,
-                fragment: fragment.number.to_string(),
-            });
+        match timeline::track_change(first.get(number), fragment.tracks.get(number)) {
+            None => {}
+            Some(TrackChange::Removed | TrackChange::Added) => {
+                return Err(ApiError::UnsupportedMedia {
+                    message: format!(
+                        "track {number} is missing from fragment {}",
+                        fragment.number
+                    ),
+                });
+            }
+            Some(TrackChange::Codec { .. }) => {
+                return Err(ApiError::UnsupportedMedia {
+                    message: format!(
+                        "track {number} changes codec at fragment {}",
+                        fragment.number
+                    ),
+                });
+            }
+            Some(change @ TrackChange::CodecPrivateData(_)) => {
+                return Err(ApiError::CodecPrivateDataChange {
+                    track: number,
+                    fragment: fragment.number.to_string(),
+                    change: change.to_string(),
+                });
+            }
         }
     }
     Ok(())
@@ -278,13 +269,9 @@ fn check_frames(fragment: &Fragment, tracks: &[TrackInfo]) -> Result<(), ApiErro
         let length_size = match &track.codec {
             CodecConfig::Avc(avc) => avc.nal_length_size(),
             CodecConfig::Hevc(hevc) => hevc.nal_length_size(),
-            _ => continue,
+            CodecConfig::Aac(_) | CodecConfig::G711(_) => continue,
         };
-        for frame in fragment
-            .frames
-            .iter()
-            .filter(|f| f.track == u64::from(track.track_id))
-        {
+        for frame in fragment.frames_of(u64::from(track.track_id)) {
             nal::check_length_prefixed(&frame.data, length_size).map_err(|source| {
                 ApiError::MediaFrame {
                     track: frame.track,

@@ -1,15 +1,22 @@
 //! `inspect`: what an archive holds, in ListFragments terms (spec §1.2), with each track's codec
-//! private data checked the way the service checks it (spec §5) and every CPD change listed (spec §6).
+//! private data checked the way the service checks it (spec §5), every frame's NAL framing checked
+//! the way GetClip, HLS and DASH check it (spec §5.2), and every CPD change listed by the rule the
+//! operations apply (spec §6).
 //!
-//! Fragments are folded in one at a time, so memory stays bounded by the report, not the input.
+//! [`Inspector`] takes fragments one at a time as they are read and returns what each adds to the
+//! report, so a caller prints rows as fragments arrive (a live stream) and memory stays bounded by
+//! one fragment, not the input.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::codec::{self, CodecConfig};
+use bytes::Bytes;
+
+use crate::codec::{CodecConfig, nal};
 use crate::error::ApiError;
-use crate::mkv::{Fragment, TrackEntry, Tracks};
-use crate::model::time::UnixMillis;
+use crate::mkv::{Fragment, FragmentNumber, Reader, TrackEntry, Tracks};
+use crate::time::UnixMillis;
+use crate::timeline;
 
 /// One track as the service would describe it.
 #[derive(Debug, Clone)]
@@ -36,7 +43,7 @@ pub struct TrackReport {
 #[derive(Debug, Clone)]
 pub struct FragmentReport {
     /// FragmentNumber (synthetic for plain Matroska).
-    pub fragment_number: String,
+    pub fragment_number: FragmentNumber,
     /// ProducerTimestamp.
     pub producer_timestamp: Option<UnixMillis>,
     /// ServerTimestamp.
@@ -47,7 +54,9 @@ pub struct FragmentReport {
     pub fragment_length_in_milliseconds: u64,
     /// Frames per track number.
     pub frames: BTreeMap<u64, u64>,
-    /// The in-band error code (e.g. `FRAGMENT_NOT_FOUND`), or the exception that cut this fragment short.
+    /// What makes the fragment unusable: the in-band error code (e.g. `FRAGMENT_NOT_FOUND`), the
+    /// exception that cut it short, or `InvalidMediaFrameException: …` for a frame GetClip, HLS
+    /// and DASH would refuse.
     pub error: Option<String>,
 }
 
@@ -55,31 +64,38 @@ pub struct FragmentReport {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CpdChange {
     /// The first fragment with the new data.
-    pub fragment_number: String,
+    pub fragment_number: FragmentNumber,
     /// The track.
     pub track_number: u64,
     /// What changed.
     pub change: String,
 }
 
-/// The whole report.
-#[derive(Debug, Default)]
-pub struct Inspection {
-    /// Tracks of the first fragment.
-    pub tracks: Vec<TrackReport>,
-    /// Fragments in input order.
-    pub fragments: Vec<FragmentReport>,
-    /// CPD and track changes in input order.
-    pub codec_private_data_changes: Vec<CpdChange>,
-    /// The error that stopped reading, if any; the fragments before it are complete.
-    pub error: Option<ApiError>,
+/// What one fragment adds to the report, in the order to print it.
+#[derive(Debug, Clone)]
+pub struct Inspected {
+    /// The tracks, with the first fragment (they head the report).
+    pub tracks: Option<Vec<TrackReport>>,
+    /// The fragment's row.
+    pub fragment: FragmentReport,
+    /// The CPD and track changes this fragment brings.
+    pub changes: Vec<CpdChange>,
 }
 
-/// Builds an [`Inspection`] from fragments as they are read.
+/// Builds the report one fragment at a time.
 #[derive(Debug, Default)]
 pub struct Inspector {
-    report: Inspection,
     previous_tracks: Option<Arc<Tracks>>,
+    /// The tracks whose frames are checked, for the last `Tracks` seen.
+    framing: Option<Framing>,
+}
+
+/// The H.264/H.265 tracks of one `Tracks` and their NAL length sizes.
+#[derive(Debug)]
+struct Framing {
+    tracks: Arc<Tracks>,
+    /// (TrackNumber, NAL length size).
+    checked: Vec<(u64, u8)>,
 }
 
 impl Inspector {
@@ -89,40 +105,38 @@ impl Inspector {
     }
 
     /// Adds a complete fragment.
-    pub fn add(&mut self, fragment: &Fragment) {
-        self.add_with_error(fragment, fragment.error.as_ref().map(|e| e.code.clone()));
+    pub fn add(&mut self, fragment: &Fragment) -> Inspected {
+        let error = match &fragment.error {
+            Some(in_band) => Some(in_band.code.clone()),
+            None => self.frame_error(fragment),
+        };
+        self.add_with_error(fragment, error)
     }
 
-    /// Records the error that stopped reading, with the damaged fragment's complete frames if any.
-    pub fn fail(&mut self, error: ApiError, partial: Option<&Fragment>) {
-        if let Some(fragment) = partial {
-            self.add_with_error(fragment, Some(error.code().to_owned()));
-        }
-        self.report.error = Some(error);
+    /// Adds the fragment that damage cut short, with the frames read before the damage, marked
+    /// with the damage's exception name.
+    pub fn add_damaged(&mut self, error: &ApiError, partial: &Fragment) -> Inspected {
+        self.add_with_error(partial, Some(error.code().to_owned()))
     }
 
-    /// The finished report.
-    pub fn finish(self) -> Inspection {
-        self.report
-    }
-
-    fn add_with_error(&mut self, fragment: &Fragment, error: Option<String>) {
-        let number = fragment.number.as_str().to_owned();
+    fn add_with_error(&mut self, fragment: &Fragment, error: Option<String>) -> Inspected {
+        let mut tracks = None;
+        let mut changes = Vec::new();
         match &self.previous_tracks {
-            None => self.report.tracks = fragment.tracks.entries.iter().map(track_report).collect(),
+            None => tracks = Some(fragment.tracks.entries.iter().map(track_report).collect()),
             // Error chunks have no Tracks: they change nothing.
             Some(previous)
                 if !Arc::ptr_eq(previous, &fragment.tracks)
                     && !fragment.tracks.entries.is_empty() =>
             {
-                let changes = track_changes(previous, &fragment.tracks);
-                self.report
-                    .codec_private_data_changes
-                    .extend(changes.into_iter().map(|(track_number, change)| CpdChange {
-                        fragment_number: number.clone(),
+                changes = timeline::changes(previous, &fragment.tracks)
+                    .into_iter()
+                    .map(|(track_number, change)| CpdChange {
+                        fragment_number: fragment.number.clone(),
                         track_number,
-                        change,
-                    }));
+                        change: change.to_string(),
+                    })
+                    .collect();
             }
             Some(_) => {}
         }
@@ -139,16 +153,113 @@ impl Inspector {
         let length_ns = first
             .zip(last)
             .map_or(0, |(first, last)| last.abs_diff(first));
-        self.report.fragments.push(FragmentReport {
-            fragment_number: number,
-            producer_timestamp: fragment.producer_timestamp,
-            server_timestamp: fragment.server_timestamp,
-            fragment_size_in_bytes: fragment.size,
-            fragment_length_in_milliseconds: length_ns / 1_000_000,
-            frames,
-            error,
-        });
+        Inspected {
+            tracks,
+            fragment: FragmentReport {
+                fragment_number: fragment.number.clone(),
+                producer_timestamp: fragment.producer_timestamp,
+                server_timestamp: fragment.server_timestamp,
+                fragment_size_in_bytes: fragment.size,
+                fragment_length_in_milliseconds: length_ns / 1_000_000,
+                frames,
+                error,
+            },
+            changes,
+        }
     }
+
+    /// The first frame GetClip, HLS and DASH would refuse: one that is not length-prefixed NAL
+    /// units of its track's length size (spec §5.2). Only the length prefixes are walked.
+    fn frame_error(&mut self, fragment: &Fragment) -> Option<String> {
+        let stale = self
+            .framing
+            .as_ref()
+            .is_none_or(|framing| !Arc::ptr_eq(&framing.tracks, &fragment.tracks));
+        if stale {
+            let checked = fragment
+                .tracks
+                .entries
+                .iter()
+                .filter_map(
+                    |t| match CodecConfig::parse(&t.codec_id, t.codec_private.as_ref()) {
+                        Ok(CodecConfig::Avc(avc)) => Some((t.number, avc.nal_length_size())),
+                        Ok(CodecConfig::Hevc(hevc)) => Some((t.number, hevc.nal_length_size())),
+                        _ => None,
+                    },
+                )
+                .collect();
+            self.framing = Some(Framing {
+                tracks: Arc::clone(&fragment.tracks),
+                checked,
+            });
+        }
+        let checked = &self.framing.as_ref()?.checked;
+        fragment.frames.iter().find_map(|frame| {
+            let (_, length_size) = checked.iter().find(|(n, _)| *n == frame.track)?;
+            nal::check_length_prefixed(&frame.data, *length_size)
+                .err()
+                .map(|source| {
+                    ApiError::MediaFrame {
+                        track: frame.track,
+                        offset: frame.offset,
+                        source,
+                    }
+                    .to_string()
+                })
+        })
+    }
+}
+
+/// The whole report of one input held in memory: every fragment row, the tracks of the first
+/// fragment, every CPD change, and the damage that ended reading, if any.
+#[derive(Debug, Default)]
+pub struct Inspection {
+    /// Tracks of the first fragment.
+    pub tracks: Vec<TrackReport>,
+    /// Fragments in input order (the damaged one last, with the frames read before the damage).
+    pub fragments: Vec<FragmentReport>,
+    /// CPD and track changes in input order.
+    pub codec_private_data_changes: Vec<CpdChange>,
+    /// The damage that stopped reading, if any.
+    pub error: Option<ApiError>,
+}
+
+/// Inspects a whole input in memory (a GetMedia response). For inputs too large to hold a row per
+/// fragment, or arriving live, feed an [`Inspector`] fragment by fragment instead.
+///
+/// # Examples
+/// ```
+/// let bytes = std::fs::read("testdata/sample/kinesis_video_renderer_example_output.mkv")?;
+/// let report = kvs_remux::inspect(bytes::Bytes::from(bytes));
+/// assert_eq!(report.fragments.len(), 8);
+/// assert_eq!(report.tracks[0].codec.as_deref(), Some("avc1.640028"));
+/// assert!(report.error.is_none());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn inspect(input: Bytes) -> Inspection {
+    let mut inspector = Inspector::new();
+    let mut report = Inspection::default();
+    let take = |inspected: Inspected, report: &mut Inspection| {
+        if let Some(tracks) = inspected.tracks {
+            report.tracks = tracks;
+        }
+        report.fragments.push(inspected.fragment);
+        report.codec_private_data_changes.extend(inspected.changes);
+    };
+    let mut reader = Reader::new(input);
+    while let Some(next) = reader.next() {
+        match next {
+            Ok(fragment) => take(inspector.add(&fragment), &mut report),
+            Err(error) => {
+                let error = ApiError::from(error);
+                if let Some(partial) = reader.partial() {
+                    take(inspector.add_damaged(&error, &partial), &mut report);
+                }
+                report.error = Some(error);
+            }
+        }
+    }
+    report
 }
 
 /// Describes one track, validating its CPD as GetClip/HLS/DASH would (spec §5).
@@ -183,43 +294,4 @@ pub fn track_report(track: &TrackEntry) -> TrackReport {
         }
     }
     report
-}
-
-/// What changed per track between two Tracks elements: codec, CPD, or the track itself.
-fn track_changes(previous: &Tracks, next: &Tracks) -> Vec<(u64, String)> {
-    let mut changes = Vec::new();
-    for track in &previous.entries {
-        if next.get(track.number).is_none() {
-            changes.push((track.number, "track removed".to_owned()));
-        }
-    }
-    for track in &next.entries {
-        let Some(before) = previous.get(track.number) else {
-            changes.push((track.number, "track added".to_owned()));
-            continue;
-        };
-        if before.codec_id != track.codec_id {
-            changes.push((
-                track.number,
-                format!("codec {} -> {}", before.codec_id, track.codec_id),
-            ));
-            continue;
-        }
-        if before.codec_private == track.codec_private {
-            continue;
-        }
-        let parsed = (
-            CodecConfig::parse(&before.codec_id, before.codec_private.as_ref()),
-            CodecConfig::parse(&track.codec_id, track.codec_private.as_ref()),
-        );
-        let change = match parsed {
-            (Ok(a), Ok(b)) => match codec::compare(&a, &b) {
-                Some(change) => change.to_string(),
-                None => continue,
-            },
-            _ => "codec private data".to_owned(),
-        };
-        changes.push((track.number, change));
-    }
-    changes
 }

@@ -1,12 +1,24 @@
-//! Writes chunk lists to files with vectored writes: headers we built, then the input's own sample bytes.
+//! Where output goes: chunk lists written with vectored writes (headers we built, then the input's
+//! own sample bytes), into files that appear whole or not at all.
+//!
+//! Choice (what a failure leaves behind): a file output is written to a temporary file in its
+//! directory and renamed over the target on success; a directory output is staged in a temporary
+//! directory beside it, and its files are renamed into place one by one on success. A failure (or
+//! a crash) before that leaves the target as it was; only a crash can leave a `.kvs-remux-*`
+//! temporary behind. Outputs that are not regular files (`/dev/null`, a pipe, `-` for stdout) are
+//! written directly. An output that is one of the inputs (the same file, also through a link) is
+//! refused before anything is written.
 
-use std::fs::File;
+use std::collections::HashSet;
+use std::fs::{self, File};
 use std::io::{self, IoSlice, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 
-/// Writes `chunks` to `out` in order, as few `writev` calls as the OS allows.
+use super::source::FileIdentity;
+
+/// Writes `chunks` to `out` in order, with as few `writev` calls as the OS allows.
 ///
 /// # Errors
 /// The writer's error.
@@ -33,12 +45,179 @@ pub fn write_chunks(out: &mut impl Write, chunks: &[Bytes]) -> io::Result<()> {
     Ok(())
 }
 
-/// Creates (or truncates) `path` and writes `chunks` to it.
+/// An output failure: which path, and what the operating system said.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// The output would overwrite an input.
+    #[error("{path} is an input; refusing to write over it")]
+    IsInput {
+        /// The output path.
+        path: PathBuf,
+    },
+    /// Creating, writing or renaming failed.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The path that failed.
+        path: PathBuf,
+        /// The operating system's error.
+        source: io::Error,
+    },
+}
+
+fn write_error(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
+    move |source| OutputError::Write {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// The identities of the input files, so that no output lands on one of them.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    files: HashSet<FileIdentity>,
+}
+
+impl Inputs {
+    /// The input files' identities.
+    pub fn new(identities: impl IntoIterator<Item = FileIdentity>) -> Inputs {
+        Inputs {
+            files: identities.into_iter().collect(),
+        }
+    }
+
+    /// Refuses `path` when it names an input (directly or through a link).
+    ///
+    /// # Errors
+    /// [`OutputError::IsInput`].
+    pub fn check(&self, path: &Path) -> Result<(), OutputError> {
+        match FileIdentity::of(path) {
+            Some(identity) if self.files.contains(&identity) => Err(OutputError::IsInput {
+                path: path.to_owned(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Writes one output file whole: `chunks` to `path` (`-` is stdout).
 ///
 /// # Errors
-/// Creating or writing the file fails.
-pub fn write_file(path: &Path, chunks: &[Bytes]) -> io::Result<()> {
-    let mut file = File::create(path)?;
-    write_chunks(&mut file, chunks)?;
-    file.flush()
+/// [`OutputError::IsInput`]; [`OutputError::Write`] when creating, writing or renaming fails, in
+/// which case `path` is as it was.
+pub fn write_file(path: &Path, chunks: &[Bytes], inputs: &Inputs) -> Result<(), OutputError> {
+    if path.as_os_str() == "-" {
+        let mut stdout = io::stdout().lock();
+        return write_chunks(&mut stdout, chunks)
+            .and_then(|()| stdout.flush())
+            .map_err(write_error(path));
+    }
+    inputs.check(path)?;
+    if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        // A device or a pipe (/dev/null): nothing to replace, write straight into it.
+        let mut file = File::options()
+            .write(true)
+            .open(path)
+            .map_err(write_error(path))?;
+        return write_chunks(&mut file, chunks)
+            .and_then(|()| file.flush())
+            .map_err(write_error(path));
+    }
+    let dir = parent(path);
+    // Mode 0666 before the umask, as `File::create` gives (tempfile's default is 0600).
+    let mut temp = tempfile::Builder::new()
+        .prefix(".kvs-remux-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+        .tempfile_in(dir)
+        .map_err(write_error(path))?;
+    write_chunks(temp.as_file_mut(), chunks).map_err(write_error(path))?;
+    temp.as_file_mut().flush().map_err(write_error(path))?;
+    temp.persist(path).map_err(|e| write_error(path)(e.error))?;
+    Ok(())
+}
+
+/// A directory output staged beside its target: files appear in the target on
+/// [`StagedDir::commit`], and dropping it uncommitted removes everything it wrote.
+#[derive(Debug)]
+pub struct StagedDir {
+    target: PathBuf,
+    stage: tempfile::TempDir,
+    files: Vec<PathBuf>,
+    inputs: Inputs,
+}
+
+impl StagedDir {
+    /// Stages output for the directory `target` (created on commit).
+    ///
+    /// # Errors
+    /// [`OutputError::IsInput`] when `target` is an input; [`OutputError::Write`] when the staging
+    /// directory cannot be made beside it.
+    pub fn new(target: &Path, inputs: Inputs) -> Result<StagedDir, OutputError> {
+        inputs.check(target)?;
+        let dir = parent(target);
+        let stage = tempfile::Builder::new()
+            .prefix(".kvs-remux-")
+            .tempdir_in(dir)
+            .map_err(write_error(target))?;
+        Ok(StagedDir {
+            target: target.to_owned(),
+            stage,
+            files: Vec::new(),
+            inputs,
+        })
+    }
+
+    /// Writes `chunks` as `relative` (e.g. `track1/init.mp4`) in the staging directory.
+    ///
+    /// # Errors
+    /// [`OutputError::Write`].
+    pub fn write(&mut self, relative: &Path, chunks: &[Bytes]) -> Result<(), OutputError> {
+        let path = self.stage.path().join(relative);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(write_error(&self.target.join(relative)))?;
+        }
+        let mut file = File::create(&path).map_err(write_error(&self.target.join(relative)))?;
+        write_chunks(&mut file, chunks)
+            .and_then(|()| file.flush())
+            .map_err(write_error(&self.target.join(relative)))?;
+        self.files.push(relative.to_owned());
+        Ok(())
+    }
+
+    /// How many files are staged.
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Whether nothing is staged.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Moves every staged file into the target directory (replacing files of the same name) and
+    /// removes the staging directory.
+    ///
+    /// # Errors
+    /// [`OutputError::IsInput`] when a staged file would replace an input; [`OutputError::Write`].
+    pub fn commit(self) -> Result<(), OutputError> {
+        for relative in &self.files {
+            self.inputs.check(&self.target.join(relative))?;
+        }
+        fs::create_dir_all(&self.target).map_err(write_error(&self.target))?;
+        for relative in &self.files {
+            let to = self.target.join(relative);
+            if let Some(dir) = to.parent() {
+                fs::create_dir_all(dir).map_err(write_error(&to))?;
+            }
+            fs::rename(self.stage.path().join(relative), &to).map_err(write_error(&to))?;
+        }
+        Ok(())
+    }
+}
+
+/// The directory a path's temporary goes in: its parent, or `.` for a bare file name.
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    }
 }

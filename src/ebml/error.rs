@@ -5,7 +5,7 @@
 #[non_exhaustive]
 pub enum Error {
     /// The input ended inside an element header or body.
-    #[error("input ends at byte {offset}, {needed} more bytes were needed")]
+    #[error("input ends early, {needed} more bytes were needed (offset {offset})")]
     Truncated {
         /// Absolute offset where the input ran out.
         offset: u64,
@@ -13,7 +13,7 @@ pub enum Error {
         needed: u64,
     },
     /// A variable-size integer starts with a zero byte or is wider than allowed.
-    #[error("invalid {what} vint at byte {offset}")]
+    #[error("invalid {what} vint (offset {offset})")]
     InvalidVint {
         /// Absolute offset of the vint.
         offset: u64,
@@ -22,7 +22,7 @@ pub enum Error {
     },
     /// An element's declared size runs past the end of its parent.
     #[error(
-        "element 0x{id:X} at byte {offset} declares {size} bytes, its parent has {available} left"
+        "element 0x{id:X} declares {size} bytes, its parent has {available} left (offset {offset})"
     )]
     SizeOverflow {
         /// Absolute offset of the element header.
@@ -36,7 +36,7 @@ pub enum Error {
     },
     /// An element has unknown size where Matroska does not allow it.
     #[error(
-        "element 0x{id:X} at byte {offset} has unknown size, which only Segment and Cluster may have"
+        "element 0x{id:X} has unknown size, which only Segment and Cluster may have (offset {offset})"
     )]
     UnknownSizeNotAllowed {
         /// Absolute offset of the element header.
@@ -45,7 +45,7 @@ pub enum Error {
         id: u32,
     },
     /// A fixed-width value (uint, float) has a width the type does not allow.
-    #[error("element 0x{id:X} at byte {offset} has {len} data bytes, not a valid {kind}")]
+    #[error("element 0x{id:X} has {len} data bytes, not a valid {kind} (offset {offset})")]
     BadValueWidth {
         /// Absolute offset of the element data.
         offset: u64,
@@ -58,7 +58,7 @@ pub enum Error {
     },
     /// A CRC-32 child does not match the data that follows it in its parent.
     #[error(
-        "CRC-32 mismatch in element 0x{id:X} at byte {offset}: stored {stored:08x}, computed {computed:08x}"
+        "CRC-32 mismatch in element 0x{id:X}: stored {stored:08x}, computed {computed:08x} (offset {offset})"
     )]
     CrcMismatch {
         /// Absolute offset of the parent element header.
@@ -71,7 +71,7 @@ pub enum Error {
         computed: u32,
     },
     /// Master elements are nested deeper than [`crate::ebml::MAX_DEPTH`].
-    #[error("elements nested deeper than {max} levels at byte {offset}")]
+    #[error("elements nested deeper than {max} levels (offset {offset})")]
     TooDeep {
         /// Absolute offset of the element that went too deep.
         offset: u64,

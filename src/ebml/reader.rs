@@ -84,6 +84,12 @@ impl Element {
         Ok(cursor)
     }
 
+    /// The children of this master element without checking a CRC-32 child (which
+    /// [`Cursor::next_significant`] then skips like Void): for walks that must not hash the payload.
+    pub fn children_unchecked(&self) -> Cursor {
+        Cursor::new(self.data.clone(), self.data_offset())
+    }
+
     /// The data as an unsigned integer (0–8 bytes, big-endian; empty is 0).
     ///
     /// # Errors

@@ -1,15 +1,25 @@
 //! The fragment reader: one state machine, fed either a whole `Bytes` or chunks from a stream.
 //!
-//! It walks element headers and takes only leaf-level elements whole (EBML header, Info, Tracks,
-//! Tags, known-size Clusters, and the children of unknown-size Clusters), so a network stream never
-//! has to hold more than one fragment. Every decision depends only on complete elements, so the
-//! fragments are the same however the input is split.
+//! It walks element headers and takes only leaf-level elements whole (EBML header, SeekHead, Info,
+//! Tracks, Tags, known-size Clusters, and the children of unknown-size Clusters), so a network
+//! stream never has to hold more than one fragment. Every decision depends only on complete
+//! elements, so the fragments are the same however the input is split.
 //!
-//! Fragment boundaries (spec §7): a new EBML header, a Cluster after a Cluster, or a Tags element
-//! carrying a KVS fragment number after a Cluster. Tags before a fragment's Cluster belong to it
-//! (FN/ST/PT, producer tags); Tags after it belong to it too (MBN/CT, Cues statistics) unless they
-//! start the next fragment. A segment with KVS tags but no Cluster (an in-band error chunk, a
-//! header-only fragment) becomes a fragment without frames.
+//! Fragment boundaries (spec §7): a new EBML header, a Cluster after a Cluster, a Tags element
+//! carrying a KVS fragment number after a Cluster, or the end of a known-size Segment. Tags before
+//! a fragment's Cluster belong to it (FN/ST/PT, producer tags); Tags after it belong to it too
+//! (MBN/CT, Cues statistics) unless they start the next fragment. A Tags element with
+//! AWS_KINESISVIDEO_CONTINUATION_TOKEN is the last element GetMedia writes for a fragment (spec
+//! §7.2), so it completes the fragment at once: a live stream shows each fragment as soon as it
+//! has arrived, not when the next one starts. A segment with KVS tags but no Cluster (an in-band
+//! error chunk, a header-only fragment) becomes a fragment without frames.
+//!
+//! The first element of an input must be an EBML header (or a Cluster: a live stream joined
+//! mid-way); anything else is not Matroska.
+//!
+//! Every fragment carries a [`Resume`]: the reader's state at its first byte, from which
+//! [`Reader::resume`] reads that fragment again from its own bytes (the fragment index keeps
+//! metadata only and reads frames this way, when asked).
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -18,16 +28,43 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use super::block::Block;
 use super::fragment::{Fragment, Frame};
-use super::tags::{FragmentNumber, KvsTags};
+use super::number::FragmentNumber;
+use super::tags::KvsTags;
 use super::tracks::Tracks;
 use super::{Error, ids};
 use crate::ebml::{self, Cursor, Element, Header, reader::CRC32, reader::VOID};
-use crate::model::time::{UnixMillis, ticks_to_nanos};
+use crate::time::{Nanos, TimestampScale, UnixMillis};
 
 /// Largest single element the reader buffers (a KVS fragment is at most 50 MB, spec §4.2).
 pub const MAX_ELEMENT_SIZE: u64 = 1 << 30;
-/// Matroska's default TimestampScale: 1 ms.
-const DEFAULT_TIMESTAMP_SCALE: u64 = 1_000_000;
+
+/// How much the reader checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Verify the CRC-32 element of each known-size Cluster (hashing every payload byte).
+    ///
+    /// On by default: whoever reads a fragment's frames gets them verified. The fragment index
+    /// turns it off to walk headers only; the check then happens when a fragment's frames are read.
+    pub verify_cluster_crc: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> ReadOptions {
+        ReadOptions {
+            verify_cluster_crc: true,
+        }
+    }
+}
+
+/// The reader's state at a fragment's first byte: enough to read the fragment again from the bytes
+/// of its range alone ([`Reader::resume`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resume {
+    /// The fragment's index in its input (synthetic fragment numbers count from it).
+    index: u64,
+    /// The Segment the fragment starts inside, or `None` at the top level (a new document).
+    segment: Option<Arc<SegmentContext>>,
+}
 
 /// Bytes the machine reads from: the rest of a whole buffer, or what a stream delivered so far.
 trait Input {
@@ -41,15 +78,74 @@ trait Input {
     fn skip(&mut self, n: usize);
     /// Whether no more bytes will ever arrive.
     fn is_final(&self) -> bool;
+    /// The complete element at absolute `offset`, at or after the next unread byte.
+    fn element_at(&self, offset: u64) -> Lookup;
     /// Absolute offset just past the available bytes.
     fn end(&self) -> u64 {
+        // Offsets count bytes of one input held in memory: far below u64::MAX.
         self.offset() + self.available().len() as u64
     }
+}
+
+/// What looking for an element ahead of the reader found.
+enum Lookup {
+    /// The complete element.
+    Found(Element),
+    /// Not all of it has arrived yet.
+    NotYet,
+    /// It is not there and will not be (behind the reader, past the end, or malformed).
+    Never,
+}
+
+/// Where the element at absolute `at` lies in `buffer` (whose first byte is at absolute `offset`):
+/// its header and the range of its data in `buffer`.
+fn locate(
+    buffer: &[u8],
+    offset: u64,
+    at: u64,
+    is_final: bool,
+) -> Result<(Header, std::ops::Range<usize>), Lookup> {
+    let missing = || {
+        if is_final {
+            Lookup::Never
+        } else {
+            Lookup::NotYet
+        }
+    };
+    let relative = at
+        .checked_sub(offset)
+        .and_then(|r| usize::try_from(r).ok())
+        .ok_or(Lookup::Never)?;
+    let rest = buffer.get(relative..).ok_or_else(missing)?;
+    let header = match Header::read(rest, at) {
+        Ok(Some(header)) => header,
+        Ok(None) => return Err(missing()),
+        Err(_) => return Err(Lookup::Never),
+    };
+    let size = header
+        .size
+        .and_then(|size| usize::try_from(size).ok())
+        .ok_or(Lookup::Never)?;
+    let start = relative + usize::from(header.header_len);
+    let end = start.checked_add(size).ok_or(Lookup::Never)?;
+    if end > buffer.len() {
+        return Err(missing());
+    }
+    Ok((header, start..end))
 }
 
 struct WholeInput {
     rest: Bytes,
     offset: u64,
+}
+
+impl WholeInput {
+    fn new(whole: Bytes, base: u64) -> WholeInput {
+        WholeInput {
+            rest: whole,
+            offset: base,
+        }
+    }
 }
 
 impl Input for WholeInput {
@@ -69,6 +165,15 @@ impl Input for WholeInput {
     }
     fn is_final(&self) -> bool {
         true
+    }
+    fn element_at(&self, offset: u64) -> Lookup {
+        match locate(&self.rest, self.offset, offset, true) {
+            Ok((header, range)) => Lookup::Found(Element {
+                header,
+                data: self.rest.slice(range),
+            }),
+            Err(lookup) => lookup,
+        }
     }
 }
 
@@ -96,6 +201,17 @@ impl Input for StreamInput {
     fn is_final(&self) -> bool {
         self.finished
     }
+    fn element_at(&self, offset: u64) -> Lookup {
+        match locate(&self.buffer, self.offset, offset, self.finished) {
+            // A copy of one Tracks element (not frame data): the stream buffer cannot lend a slice
+            // of bytes it has not yet handed out.
+            Ok((header, range)) => Lookup::Found(Element {
+                header,
+                data: Bytes::copy_from_slice(self.buffer.get(range).unwrap_or_default()),
+            }),
+            Err(lookup) => lookup,
+        }
+    }
 }
 
 /// Where the machine is in the element tree.
@@ -116,38 +232,113 @@ enum Action {
 }
 
 /// The Segment context fragments are read in.
+#[derive(Debug, Clone, PartialEq)]
 struct SegmentContext {
-    timestamp_scale: u64,
+    /// Absolute end of a known-size Segment.
+    end: Option<u64>,
+    /// Absolute offset of the Segment's data (SeekPosition counts from here).
+    data_start: u64,
+    timestamp_scale: TimestampScale,
     tracks: Arc<Tracks>,
+    /// SeekPosition of Tracks from the SeekHead, until Tracks has been read.
+    tracks_position: Option<u64>,
+}
+
+impl SegmentContext {
+    fn new(end: Option<u64>, data_start: u64) -> SegmentContext {
+        SegmentContext {
+            end,
+            data_start,
+            timestamp_scale: TimestampScale::DEFAULT,
+            tracks: Arc::default(),
+            tracks_position: None,
+        }
+    }
 }
 
 /// A fragment being read.
 struct OpenFragment {
     start: u64,
+    resume: Resume,
     tags: KvsTags,
     cluster_timestamp: Option<u64>,
     frames: Vec<Frame>,
-    timestamp_scale: u64,
+    timestamp_scale: TimestampScale,
     tracks: Arc<Tracks>,
 }
 
-#[derive(Default)]
 struct Machine {
+    options: ReadOptions,
     levels: Vec<Level>,
     skip: u64,
+    /// Whether the input's first element has been seen (it must be an EBML header).
+    started: bool,
     segment: Option<SegmentContext>,
+    /// The last snapshot of `segment`, shared by the [`Resume`]s taken while it does not change.
+    shared_segment: Option<Arc<SegmentContext>>,
     last_tracks: Arc<Tracks>,
     pending: KvsTags,
     fragment_start: u64,
+    start_state: Resume,
     open: Option<OpenFragment>,
     ready: VecDeque<Fragment>,
     emitted: u64,
+    /// Where a resumed reader stops: the end of the fragment it reads again.
+    stop_at: Option<u64>,
     done: bool,
     error: Option<Error>,
     partial: Option<Fragment>,
 }
 
 impl Machine {
+    fn new(options: ReadOptions) -> Machine {
+        Machine {
+            options,
+            levels: Vec::new(),
+            skip: 0,
+            started: false,
+            segment: None,
+            shared_segment: None,
+            last_tracks: Arc::default(),
+            pending: KvsTags::default(),
+            fragment_start: 0,
+            start_state: Resume {
+                index: 0,
+                segment: None,
+            },
+            open: None,
+            ready: VecDeque::new(),
+            emitted: 0,
+            stop_at: None,
+            done: false,
+            error: None,
+            partial: None,
+        }
+    }
+
+    /// A machine in the state `resume` describes, at absolute `offset`, stopping at `stop_at`.
+    fn resumed(
+        options: ReadOptions,
+        offset: u64,
+        stop_at: u64,
+        resume: &Resume,
+        tracks: Arc<Tracks>,
+    ) -> Machine {
+        let mut machine = Machine::new(options);
+        machine.started = true;
+        if let Some(segment) = &resume.segment {
+            machine.levels.push(Level::Segment { end: segment.end });
+            machine.segment = Some(SegmentContext::clone(segment));
+            machine.shared_segment = Some(Arc::clone(segment));
+        }
+        machine.last_tracks = tracks;
+        machine.fragment_start = offset;
+        machine.start_state = resume.clone();
+        machine.emitted = resume.index;
+        machine.stop_at = Some(stop_at);
+        machine
+    }
+
     /// Reads until a fragment is ready (`lazy`), the input runs dry, or the input ends.
     fn run(&mut self, input: &mut impl Input, lazy: bool) -> Result<(), Error> {
         if let Some(error) = &self.error {
@@ -187,6 +378,12 @@ impl Machine {
                 }
             }
             let offset = input.offset();
+            if self.stop_at.is_some_and(|stop| offset >= stop) {
+                // A resumed reader has read its fragment's range.
+                self.end_fragment(offset)?;
+                self.done = true;
+                return Ok(());
+            }
             if let Some(Level::Segment { end: Some(end) }) = self.levels.last()
                 && offset >= *end
             {
@@ -200,6 +397,12 @@ impl Machine {
                 }
                 return Ok(());
             }
+            if !self.started {
+                match check_start(input.available(), input.is_final(), offset)? {
+                    Some(()) => self.started = true,
+                    None => return Ok(()),
+                }
+            }
             let Some(header) = Header::read(input.available(), offset)? else {
                 if input.is_final() {
                     return Err(ebml::Error::Truncated {
@@ -210,11 +413,21 @@ impl Machine {
                 }
                 return Ok(());
             };
-            match self.decide(&header)? {
+            let action = self.decide(&header)?;
+            if header.id == ids::CLUSTER
+                && matches!(action, Action::Enter(_) | Action::Take)
+                && !self.tracks_ready(&*input)?
+            {
+                return Ok(());
+            }
+            match action {
                 Action::Enter(level) => {
                     input.skip(usize::from(header.header_len));
-                    if level == Level::Cluster {
-                        self.start_cluster(header.offset)?;
+                    match level {
+                        Level::Cluster => self.start_cluster(header.offset)?,
+                        Level::Segment { end } => {
+                            self.segment = Some(SegmentContext::new(end, header.data_offset()));
+                        }
                     }
                     self.levels.push(level);
                 }
@@ -237,6 +450,7 @@ impl Machine {
                             max: MAX_ELEMENT_SIZE,
                         });
                     }
+                    // size ≤ 1 GiB and header_len ≤ 12: no overflow.
                     let total = u64::from(header.header_len) + size;
                     let available = input.available().len() as u64;
                     if available < total {
@@ -285,7 +499,9 @@ impl Machine {
             }
             (None | Some(Level::Segment { .. }), ids::CLUSTER) => Action::Take,
             (Some(Level::Segment { .. }), ids::EBML | ids::SEGMENT) => Action::Leave,
-            (Some(Level::Segment { .. }), ids::INFO | ids::TRACKS | ids::TAGS) => Action::Take,
+            (Some(Level::Segment { .. }), ids::SEEK_HEAD | ids::INFO | ids::TRACKS | ids::TAGS) => {
+                Action::Take
+            }
             (Some(Level::Cluster), ids::TIMESTAMP | ids::SIMPLE_BLOCK | ids::BLOCK_GROUP) => {
                 Action::Take
             }
@@ -300,7 +516,7 @@ impl Machine {
             ) => Action::Skip,
             // Anything else ends an unknown-size Cluster (RFC 8794 §6.2).
             (Some(Level::Cluster), _) => return Ok(Action::Leave),
-            // Elements we do not read (SeekHead, Cues, Chapters, Void, unknown ids) are skipped.
+            // Elements we do not read (Cues, Chapters, Void, unknown ids) are skipped.
             _ => Action::Skip,
         };
         match action {
@@ -314,12 +530,17 @@ impl Machine {
             (None, ids::EBML) => self.start_document(&element),
             (_, ids::CLUSTER) => {
                 self.start_cluster(element.header.offset)?;
-                let mut children = element.children()?;
+                let mut children = if self.options.verify_cluster_crc {
+                    element.children()?
+                } else {
+                    element.children_unchecked()
+                };
                 while let Some(child) = children.next_significant()? {
                     self.cluster_child(&child)?;
                 }
                 Ok(())
             }
+            (Some(Level::Segment { .. }), ids::SEEK_HEAD) => self.seek_head(&element),
             (Some(Level::Segment { .. }), ids::INFO) => self.info(&element),
             (Some(Level::Segment { .. }), ids::TRACKS) => self.tracks(&element),
             (Some(Level::Segment { .. }), ids::TAGS) => self.tags(&element),
@@ -341,8 +562,9 @@ impl Machine {
             let available = input.available().len();
             let rest = input.take(available);
             let mut children = Cursor::new(rest, header.data_offset());
+            // Choice: the cursor's own error is the truncation reported below; what came before it
+            // is kept (this rule: keep what is complete).
             while let Ok(Some(child)) = children.next_significant() {
-                // The cursor's own error is the truncation reported below (this rule: keep what is complete).
                 self.cluster_child(&child)?;
             }
         }
@@ -371,18 +593,40 @@ impl Machine {
 
     fn start_document(&mut self, header: &Element) -> Result<(), Error> {
         self.end_segment(header.header.offset)?;
-        check_ebml_header(header)?;
-        self.segment = None;
-        Ok(())
+        check_ebml_header(header)
     }
 
-    /// The current segment's context; a document without Info or Tracks (an in-band error chunk, a
-    /// stream joined mid-way) has the default TimestampScale and no tracks.
+    /// The current segment's context; a document without a Segment header (a top-level Cluster)
+    /// has the default TimestampScale and no tracks.
     fn segment(&mut self) -> &mut SegmentContext {
-        self.segment.get_or_insert_with(|| SegmentContext {
-            timestamp_scale: DEFAULT_TIMESTAMP_SCALE,
-            tracks: Arc::default(),
-        })
+        self.segment
+            .get_or_insert_with(|| SegmentContext::new(None, 0))
+    }
+
+    /// Records where Tracks is, in case the Clusters come first (plain Matroska, RFC 9559 §6.3).
+    fn seek_head(&mut self, element: &Element) -> Result<(), Error> {
+        let mut seeks = element.children()?;
+        while let Some(seek) = seeks.next_significant()? {
+            if seek.id() != ids::SEEK {
+                continue;
+            }
+            let (mut id, mut position) = (None, None);
+            let mut children = seek.children()?;
+            while let Some(child) = children.next_significant()? {
+                match child.id() {
+                    ids::SEEK_ID => id = Some(child.data.clone()),
+                    ids::SEEK_POSITION => position = Some(child.uint()?),
+                    _ => {}
+                }
+            }
+            if id.as_deref() == Some(&ids::TRACKS.to_be_bytes()[..]) {
+                let segment = self.segment();
+                if segment.tracks.entries.is_empty() {
+                    segment.tracks_position = position;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn info(&mut self, info: &Element) -> Result<(), Error> {
@@ -390,14 +634,12 @@ impl Machine {
         while let Some(child) = children.next_significant()? {
             if child.id() == ids::TIMESTAMP_SCALE {
                 let scale = child.uint()?;
-                if scale == 0 {
-                    return Err(Error::InvalidValue {
+                self.segment().timestamp_scale =
+                    TimestampScale::new(scale).ok_or(Error::InvalidValue {
                         offset: child.header.offset,
                         element: "TimestampScale",
                         value: "0".into(),
-                    });
-                }
-                self.segment().timestamp_scale = scale;
+                    })?;
             }
         }
         Ok(())
@@ -408,7 +650,10 @@ impl Machine {
         if *self.last_tracks != tracks {
             self.last_tracks = Arc::new(tracks);
         }
-        self.segment().tracks = Arc::clone(&self.last_tracks);
+        let tracks = Arc::clone(&self.last_tracks);
+        let segment = self.segment();
+        segment.tracks = tracks;
+        segment.tracks_position = None;
         Ok(())
     }
 
@@ -424,7 +669,14 @@ impl Machine {
             }
             self.pending.merge(tags);
         } else if let Some(open) = &mut self.open {
+            let last = tags.continuation_token.is_some();
             open.tags.merge(tags);
+            if last {
+                // GetMedia's closing tags (spec §7.2): the fragment is complete now.
+                let end = element.data_offset() + element.data.len() as u64;
+                let open = self.open.take().expect("matched above");
+                self.close(open, end)?;
+            }
         } else {
             self.pending.merge(tags);
         }
@@ -437,6 +689,35 @@ impl Machine {
         }
         self.open = Some(self.open_fragment());
         Ok(())
+    }
+
+    /// Reads Tracks where the SeekHead says it is when the Clusters come first (plain Matroska,
+    /// RFC 9559 §6.3); `false` while its bytes have not all arrived, so the Cluster must wait.
+    /// The decision depends on complete elements only: a stream waits for them, a whole buffer
+    /// has them, and both give the same fragments.
+    fn tracks_ready(&mut self, input: &impl Input) -> Result<bool, Error> {
+        let Some(segment) = &mut self.segment else {
+            return Ok(true);
+        };
+        let Some(at) = segment
+            .tracks_position
+            .map(|position| segment.data_start.checked_add(position))
+        else {
+            return Ok(true);
+        };
+        let found = match at.map(|at| (at, input.element_at(at))) {
+            Some((_, Lookup::Found(element))) if element.id() == ids::TRACKS => Some(element),
+            Some((at, Lookup::NotYet)) if at.saturating_sub(input.offset()) <= MAX_ELEMENT_SIZE => {
+                return Ok(false);
+            }
+            // Choice: a SeekHead entry that does not lead to Tracks is ignored, as players do.
+            _ => None,
+        };
+        segment.tracks_position = None;
+        if let Some(element) = found {
+            self.tracks(&element)?;
+        }
+        Ok(true)
     }
 
     fn cluster_child(&mut self, child: &Element) -> Result<(), Error> {
@@ -476,17 +757,45 @@ impl Machine {
         Ok(())
     }
 
-    /// Ends the current segment at `boundary`: the open fragment, or a frameless one from KVS tags.
-    fn end_segment(&mut self, boundary: u64) -> Result<(), Error> {
+    /// Completes the open fragment, or a frameless one from KVS tags, at `boundary`.
+    fn end_fragment(&mut self, boundary: u64) -> Result<(), Error> {
         if let Some(open) = self.open.take() {
             self.close(open, boundary)?;
         } else if self.pending.starts_fragment() {
             self.close_pending(boundary)?;
         }
+        Ok(())
+    }
+
+    /// Ends the current segment at `boundary` (the reader is at the top level again).
+    fn end_segment(&mut self, boundary: u64) -> Result<(), Error> {
+        self.end_fragment(boundary)?;
         // Choice: non-KVS tags of a segment without Cluster (a header-only document) belong to no fragment.
         self.pending = KvsTags::default();
-        self.fragment_start = boundary;
+        self.segment = None;
+        self.set_boundary(boundary);
         Ok(())
+    }
+
+    /// The next fragment starts at `offset`, in the reader's present state.
+    fn set_boundary(&mut self, offset: u64) {
+        self.fragment_start = offset;
+        let in_segment = matches!(self.levels.last(), Some(Level::Segment { .. }));
+        let segment = match (&self.segment, in_segment) {
+            (Some(current), true) => Some(match &self.shared_segment {
+                Some(shared) if **shared == *current => Arc::clone(shared),
+                _ => {
+                    let shared = Arc::new(current.clone());
+                    self.shared_segment = Some(Arc::clone(&shared));
+                    shared
+                }
+            }),
+            _ => None,
+        };
+        self.start_state = Resume {
+            index: self.emitted,
+            segment,
+        };
     }
 
     fn close_pending(&mut self, boundary: u64) -> Result<(), Error> {
@@ -497,10 +806,12 @@ impl Machine {
     /// A new fragment in the current segment, starting where the last one ended, with the pending tags.
     fn open_fragment(&mut self) -> OpenFragment {
         let start = self.fragment_start;
+        let resume = self.start_state.clone();
         let tags = std::mem::take(&mut self.pending);
         let segment = self.segment();
         OpenFragment {
             start,
+            resume,
             tags,
             cluster_timestamp: None,
             frames: Vec::new(),
@@ -511,14 +822,16 @@ impl Machine {
 
     fn close(&mut self, open: OpenFragment, boundary: u64) -> Result<(), Error> {
         let fragment = self.build(open, boundary)?;
-        self.fragment_start = boundary;
         self.ready.push_back(fragment);
+        self.set_boundary(boundary);
         Ok(())
     }
 
     fn build(&mut self, open: OpenFragment, boundary: u64) -> Result<Fragment, Error> {
+        let shift = timeline_shift(&open)?;
         let OpenFragment {
             start,
+            resume,
             tags,
             cluster_timestamp,
             mut frames,
@@ -527,44 +840,25 @@ impl Machine {
         } = open;
         let index = self.emitted;
         self.emitted += 1;
-        let overflow = || Error::TimestampOverflow { offset: start };
-        let cluster_ns = match cluster_timestamp {
-            Some(ticks) => Some(
-                ticks_to_nanos(
-                    i64::try_from(ticks).map_err(|_| overflow())?,
-                    timestamp_scale,
-                )
-                .ok_or_else(overflow)?,
-            ),
-            None => None,
-        };
-        let error = tags.in_band_error();
-        let synthetic = tags.fragment_number.is_none();
-        let (producer_timestamp, server_timestamp, timeline_shift) = if synthetic {
-            // Choice: a plain Matroska Cluster is stamped with its own Cluster time (epoch ms for
-            // producers writing absolute timecodes, else time since the file's start).
-            let stamp = cluster_ns.and_then(UnixMillis::from_nanos);
-            (stamp, stamp, 0)
-        } else {
-            let shift = match (
-                tags.producer_timestamp.and_then(UnixMillis::as_nanos),
-                cluster_ns,
-            ) {
-                (Some(producer), Some(cluster)) => {
-                    producer.checked_sub(cluster).ok_or_else(overflow)?
-                }
-                _ => 0,
-            };
-            (tags.producer_timestamp, tags.server_timestamp, shift)
-        };
         for frame in &mut frames {
             frame.pts = frame
                 .pts
-                .checked_add(timeline_shift)
+                .checked_add(shift)
                 .ok_or(Error::TimestampOverflow {
                     offset: frame.offset,
                 })?;
         }
+        let error = tags.in_band_error();
+        let synthetic = tags.fragment_number.is_none();
+        let (producer_timestamp, server_timestamp) = if synthetic {
+            // Choice: a plain Matroska Cluster is stamped with its own Cluster time (epoch ms for
+            // producers writing absolute timecodes, else time since the file's start).
+            let stamp = cluster_nanos(cluster_timestamp, timestamp_scale, start)?
+                .and_then(UnixMillis::from_nanos);
+            (stamp, stamp)
+        } else {
+            (tags.producer_timestamp, tags.server_timestamp)
+        };
         Ok(Fragment {
             number: tags
                 .fragment_number
@@ -576,15 +870,107 @@ impl Machine {
             size: boundary.saturating_sub(start),
             timestamp_scale,
             cluster_timestamp,
-            timeline_shift,
+            timeline_shift: shift,
             tracks,
             frames,
             tags: tags.other,
             millis_behind_now: tags.millis_behind_now,
             continuation_token: tags.continuation_token,
             error,
+            resume,
         })
     }
+}
+
+/// The Cluster Timestamp on the file's timeline, checked.
+fn cluster_nanos(
+    ticks: Option<u64>,
+    scale: TimestampScale,
+    offset: u64,
+) -> Result<Option<Nanos>, Error> {
+    let overflow = Error::TimestampOverflow { offset };
+    match ticks {
+        None => Ok(None),
+        Some(ticks) => {
+            let ticks = i64::try_from(ticks).map_err(|_| overflow.clone())?;
+            scale.nanos(ticks).map(Some).ok_or(overflow)
+        }
+    }
+}
+
+/// What moves a fragment's frames from the file's timeline to the producer's (spec §7.1): producer
+/// timestamp − Cluster timestamp for a KVS fragment with both, else nothing.
+fn timeline_shift(open: &OpenFragment) -> Result<Nanos, Error> {
+    if open.tags.fragment_number.is_none() {
+        return Ok(Nanos::ZERO);
+    }
+    let overflow = Error::TimestampOverflow { offset: open.start };
+    let cluster = cluster_nanos(open.cluster_timestamp, open.timestamp_scale, open.start)?;
+    match (open.tags.producer_timestamp, cluster) {
+        (Some(producer), Some(cluster)) => producer
+            .as_nanos()
+            .and_then(|p| p.checked_sub(cluster))
+            .ok_or(overflow),
+        // A producer time past 2262 cannot anchor frames on the timeline at all.
+        (Some(producer), None) if producer.as_nanos().is_none() => Err(overflow),
+        _ => Ok(Nanos::ZERO),
+    }
+}
+
+/// Checks that the input starts with an EBML header, or with a Cluster (a live stream joined
+/// mid-way, as WebM live streams are); `None` while fewer than 8 bytes have arrived (the decision
+/// and its message depend on the first 8 bytes only, however the input is split).
+fn check_start(available: &[u8], is_final: bool, offset: u64) -> Result<Option<()>, Error> {
+    const STARTS: [[u8; 4]; 2] = [[0x1A, 0x45, 0xDF, 0xA3], [0x1F, 0x43, 0xB6, 0x75]];
+    let Some(head) = available.get(..8) else {
+        if !is_final {
+            return Ok(None);
+        }
+        // A short input that starts right is cut short, which the reader reports as such.
+        if STARTS.iter().any(|start| available.starts_with(start)) {
+            return Ok(Some(()));
+        }
+        return Err(Error::NotMatroska {
+            offset,
+            reason: describe_start(available),
+        });
+    };
+    if STARTS.iter().any(|start| head.starts_with(start)) {
+        return Ok(Some(()));
+    }
+    Err(Error::NotMatroska {
+        offset,
+        reason: describe_start(head),
+    })
+}
+
+/// "starts with 89 50 4e 47 … (a PNG image), not an EBML header": what a non-Matroska input is.
+fn describe_start(bytes: &[u8]) -> String {
+    let head = bytes.get(..8).unwrap_or(bytes);
+    let hex: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
+    let guess = if bytes.starts_with(b"\x89PNG") {
+        Some("a PNG image")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("a JPEG image")
+    } else if bytes.get(4..8) == Some(b"ftyp") {
+        Some("an MP4 file")
+    } else if bytes.first() == Some(&0x47) {
+        Some("MPEG-TS?")
+    } else if bytes.starts_with(&[0x1F, 0x8B]) {
+        Some("gzip data")
+    } else if head
+        .iter()
+        .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+    {
+        Some("text")
+    } else {
+        None
+    };
+    let kind = guess.map_or(String::new(), |g| format!(" ({g})"));
+    format!(
+        "the input starts with {}{kind}, not an EBML header (1a 45 df a3)",
+        hex.join(" ")
+    )
 }
 
 /// Checks the EBML header of a document: Matroska or WebM, ids ≤ 4 bytes, sizes ≤ 8 bytes.
@@ -612,7 +998,7 @@ fn check_ebml_header(header: &Element) -> Result<(), Error> {
     Ok(())
 }
 
-/// Turns a block into frames on the file's timeline (ns), with durations and lace timing.
+/// Turns a block into frames on the file's timeline, with durations and lace timing.
 fn add_block(
     open: &mut OpenFragment,
     block: Block,
@@ -633,24 +1019,27 @@ fn add_block(
     let ticks = cluster
         .checked_add(i64::from(block.relative_timestamp))
         .ok_or_else(overflow)?;
-    let pts = ticks_to_nanos(ticks, open.timestamp_scale).ok_or_else(overflow)?;
-    let laces = block.frames.len() as u64;
-    let default_duration = track.and_then(|t| t.default_duration);
+    let pts = open.timestamp_scale.nanos(ticks).ok_or_else(overflow)?;
+    // At most 256 laces (Block::parse).
+    let laces = block.frames.len() as i64;
+    let default_duration = match track.and_then(|t| t.default_duration) {
+        Some(ns) => Some(Nanos::from_unsigned(ns).ok_or_else(overflow)?),
+        None => None,
+    };
     let block_duration = match duration_ticks {
-        Some(ticks) => Some(
-            ticks
-                .checked_mul(open.timestamp_scale)
-                .ok_or_else(overflow)?,
-        ),
-        None => default_duration.and_then(|d| d.checked_mul(laces)),
+        Some(ticks) => Some(open.timestamp_scale.span(ticks).ok_or_else(overflow)?),
+        None => match default_duration {
+            Some(d) => Some(d.checked_mul(laces).ok_or_else(overflow)?),
+            None => None,
+        },
     };
     // Laced frames share the block's duration equally (RFC 9559 §10.4), as ffmpeg times them.
-    let lace_duration = block_duration.map(|d| d / laces);
-    for (i, (offset, data)) in (0u64..).zip(block.frames) {
+    let lace_duration = block_duration.and_then(|d| d.checked_div(laces));
+    for (i, (offset, data)) in (0i64..).zip(block.frames) {
         let step = lace_duration
-            .map_or(Some(0), |d| d.checked_mul(i))
-            .and_then(|s| i64::try_from(s).ok());
-        let pts = step.and_then(|s| pts.checked_add(s)).ok_or_else(overflow)?;
+            .map_or(Some(Nanos::ZERO), |d| d.checked_mul(i))
+            .ok_or_else(overflow)?;
+        let pts = pts.checked_add(step).ok_or_else(overflow)?;
         open.frames.push(Frame {
             track: block.track,
             pts,
@@ -674,14 +1063,35 @@ pub struct Reader {
 }
 
 impl Reader {
-    /// A reader over `input`, whose first byte is offset 0.
+    /// A reader over `input`, whose first byte is offset 0, verifying Cluster CRCs.
     pub fn new(input: Bytes) -> Reader {
+        Reader::with_options(input, ReadOptions::default())
+    }
+
+    /// A reader over `input` with `options`.
+    pub fn with_options(input: Bytes, options: ReadOptions) -> Reader {
         Reader {
-            machine: Machine::default(),
-            input: WholeInput {
-                rest: input,
-                offset: 0,
-            },
+            machine: Machine::new(options),
+            input: WholeInput::new(input, 0),
+            failed: false,
+        }
+    }
+
+    /// A reader for one fragment again: `bytes` are the fragment's own bytes, which started at
+    /// absolute offset `offset` of its input; `resume` and `tracks` come from the fragment as
+    /// first read. Yields that fragment (offsets, numbers and times as the first time), or an error.
+    pub fn resume(
+        bytes: Bytes,
+        offset: u64,
+        resume: &Resume,
+        tracks: Arc<Tracks>,
+        options: ReadOptions,
+    ) -> Reader {
+        // A fragment's bytes are at most the input's length: the end cannot overflow.
+        let stop_at = offset + bytes.len() as u64;
+        Reader {
+            machine: Machine::resumed(options, offset, stop_at, resume, tracks),
+            input: WholeInput::new(bytes, offset),
             failed: false,
         }
     }
@@ -709,25 +1119,31 @@ impl Iterator for Reader {
 
 /// A push parser: accepts input in chunks of any size and yields complete fragments.
 ///
-/// Fragments equal those of [`Reader`] over the concatenated input, for every split.
-#[derive(Default)]
+/// Fragments equal those of [`Reader`] over the concatenated input, for every split. A fragment is
+/// handed out as soon as it is known complete (GetMedia's closing tags, or the next element), and
+/// the frames of the fragment still arriving are visible through [`PushParser::open_frames`].
 pub struct PushParser {
     machine: Machine,
-    input: Option<StreamInput>,
+    input: StreamInput,
+}
+
+impl Default for PushParser {
+    fn default() -> PushParser {
+        PushParser::new()
+    }
 }
 
 impl PushParser {
-    /// A parser expecting the first byte of a stream.
+    /// A parser expecting the first byte of a stream, verifying Cluster CRCs.
     pub fn new() -> PushParser {
-        PushParser::default()
-    }
-
-    fn input(&mut self) -> &mut StreamInput {
-        self.input.get_or_insert_with(|| StreamInput {
-            buffer: BytesMut::new(),
-            offset: 0,
-            finished: false,
-        })
+        PushParser {
+            machine: Machine::new(ReadOptions::default()),
+            input: StreamInput {
+                buffer: BytesMut::new(),
+                offset: 0,
+                finished: false,
+            },
+        }
     }
 
     /// Adds the next chunk and reads as far as it allows.
@@ -735,9 +1151,8 @@ impl PushParser {
     /// # Errors
     /// The first error in the stream; it is returned again by every later call.
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), Error> {
-        self.input().buffer.extend_from_slice(chunk);
-        let input = self.input.as_mut().expect("set above");
-        self.machine.run(input, false)
+        self.input.buffer.extend_from_slice(chunk);
+        self.machine.run(&mut self.input, false)
     }
 
     /// Declares the end of the stream and completes the last fragment.
@@ -745,14 +1160,31 @@ impl PushParser {
     /// # Errors
     /// [`ebml::Error::Truncated`] when the stream stops inside an element, or an earlier error.
     pub fn finish(&mut self) -> Result<(), Error> {
-        self.input().finished = true;
-        let input = self.input.as_mut().expect("set above");
-        self.machine.run(input, false)
+        self.input.finished = true;
+        self.machine.run(&mut self.input, false)
     }
 
     /// The next complete fragment, in stream order.
     pub fn next_fragment(&mut self) -> Option<Fragment> {
         self.machine.ready.pop_front()
+    }
+
+    /// The frames of the fragment still arriving, each available as soon as its block is complete.
+    ///
+    /// Their times are on the producer's timeline as in the finished fragment when the fragment's
+    /// KVS tags came before its Cluster (as GetMedia sends them), else on the file's own timeline.
+    pub fn open_frames(&self) -> Vec<Frame> {
+        let Some(open) = &self.machine.open else {
+            return Vec::new();
+        };
+        let shift = timeline_shift(open).unwrap_or(Nanos::ZERO);
+        open.frames
+            .iter()
+            .map(|frame| Frame {
+                pts: frame.pts.checked_add(shift).unwrap_or(frame.pts),
+                ..frame.clone()
+            })
+            .collect()
     }
 
     /// After an error: the damaged fragment with the frames read before the damage.

@@ -7,6 +7,7 @@ use bytes::Bytes;
 
 use super::{Error, PushParser, Reader, ids};
 use crate::ebml;
+use crate::time::Nanos;
 
 /// Id bytes without leading zero bytes (ids keep their marker bits).
 fn id_bytes(id: u32) -> Vec<u8> {
@@ -133,17 +134,24 @@ fn kvs_fragments_anchor_frames_on_the_producer_timestamp() {
     let [a, b] = &fragments[..] else {
         panic!("{fragments:?}")
     };
-    assert_eq!((a.number.as_str(), b.number.as_str()), ("100", "101"));
     assert_eq!(
-        a.frames.iter().map(|f| f.pts).collect::<Vec<_>>(),
+        (a.number.to_string(), b.number.to_string()),
+        ("100".into(), "101".into())
+    );
+    assert_eq!(
+        a.frames.iter().map(|f| f.pts.0).collect::<Vec<_>>(),
         [1_700_000_000_000_000_000, 1_700_000_000_033_000_000]
     );
-    assert_eq!(b.frames[0].pts, 1_700_000_002_000_000_000);
+    assert_eq!(b.frames[0].pts.0, 1_700_000_002_000_000_000);
     assert_eq!(
         (a.millis_behind_now, a.continuation_token.as_deref()),
         (Some(42), Some("100"))
     );
-    assert_eq!(a.frames[0].duration, Some(33_333_333), "DefaultDuration");
+    assert_eq!(
+        a.frames[0].duration,
+        Some(Nanos(33_333_333)),
+        "DefaultDuration"
+    );
     assert_eq!(
         (a.offset, a.size),
         (0, one.len() as u64),
@@ -179,10 +187,14 @@ fn unknown_size_clusters_end_at_the_next_non_child() {
         panic!("{fragments:?}")
     };
     assert!(a.synthetic && b.synthetic);
-    assert_eq!((a.number.as_str(), b.number.as_str()), ("0", "1"));
+    // Synthetic numbers are zero-padded so that file names made from them sort in order.
+    assert_eq!(
+        (a.number.to_string(), b.number.to_string()),
+        ("00000000000000000000".into(), "00000000000000000001".into())
+    );
     // TimestampScale 1000 ns: (5000 - 2) ticks = 4 998 000 ns.
-    assert_eq!(a.frames[0].pts, 4_998_000);
-    assert_eq!(b.frames[0].pts, 9_001_000);
+    assert_eq!(a.frames[0].pts.0, 4_998_000);
+    assert_eq!(b.frames[0].pts.0, 9_001_000);
     assert_eq!(
         a.tags.len(),
         1,
@@ -225,12 +237,12 @@ fn block_groups_and_lacing() {
     let data: Vec<&[u8]> = frames.iter().map(|f| &f.data[..]).collect();
     assert_eq!(data, [&b"aa"[..], b"bb", b"cc", b"z", b"z"]);
     // Laced frames share DefaultDuration x 3 equally: 10 ms, 12 ms, 14 ms.
-    let pts: Vec<i64> = frames.iter().map(|f| f.pts).collect();
+    let pts: Vec<i64> = frames.iter().map(|f| f.pts.0).collect();
     assert_eq!(
         pts,
         [10_000_000, 12_000_000, 14_000_000, 20_000_000, 20_000_000]
     );
-    assert_eq!(frames[3].duration, Some(7_000_000), "BlockDuration");
+    assert_eq!(frames[3].duration, Some(Nanos(7_000_000)), "BlockDuration");
     assert!(
         frames[3].keyframe && !frames[4].keyframe,
         "ReferenceBlock marks a non-key frame"

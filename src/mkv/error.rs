@@ -10,7 +10,7 @@ pub enum Error {
     #[error(transparent)]
     Ebml(#[from] ebml::Error),
     /// The EBML header names a DocType other than `matroska` or `webm`, or limits Matroska cannot use.
-    #[error("not a Matroska document at byte {offset}: {reason}")]
+    #[error("not EBML/Matroska: {reason} (offset {offset})")]
     NotMatroska {
         /// Absolute offset of the EBML header.
         offset: u64,
@@ -18,7 +18,7 @@ pub enum Error {
         reason: String,
     },
     /// An element appears where the schema does not allow it and it cannot be skipped.
-    #[error("element 0x{id:X} at byte {offset} cannot appear in {parent}")]
+    #[error("element 0x{id:X} cannot appear in {parent} (offset {offset})")]
     UnexpectedElement {
         /// Absolute offset of the element.
         offset: u64,
@@ -28,7 +28,7 @@ pub enum Error {
         parent: &'static str,
     },
     /// A mandatory element without a default is missing.
-    #[error("{parent} at byte {offset} lacks its mandatory {element}")]
+    #[error("{parent} lacks its mandatory {element} (offset {offset})")]
     MissingElement {
         /// Absolute offset of the parent.
         offset: u64,
@@ -38,7 +38,7 @@ pub enum Error {
         element: &'static str,
     },
     /// A value is outside what the schema allows.
-    #[error("{element} at byte {offset} has the invalid value {value}")]
+    #[error("{element} has the invalid value {value} (offset {offset})")]
     InvalidValue {
         /// Absolute offset of the element.
         offset: u64,
@@ -48,7 +48,7 @@ pub enum Error {
         value: String,
     },
     /// A SimpleBlock or Block cannot be parsed (header, lacing).
-    #[error("invalid block at byte {offset}: {reason}")]
+    #[error("invalid block: {reason} (offset {offset})")]
     InvalidBlock {
         /// Absolute offset of the block data.
         offset: u64,
@@ -56,13 +56,13 @@ pub enum Error {
         reason: &'static str,
     },
     /// A timestamp does not fit in 64-bit nanoseconds.
-    #[error("timestamp overflow at byte {offset}")]
+    #[error("a timestamp does not fit in 64-bit nanoseconds (offset {offset})")]
     TimestampOverflow {
         /// Absolute offset of the block or cluster.
         offset: u64,
     },
     /// A KVS tag value does not have the form the service writes (spec §7.2).
-    #[error("tag {name} at byte {offset} has the malformed value {value:?}")]
+    #[error("tag {name} has the malformed value {value:?} (offset {offset})")]
     InvalidTagValue {
         /// Absolute offset of the Tags element.
         offset: u64,
@@ -72,7 +72,7 @@ pub enum Error {
         value: String,
     },
     /// A track uses ContentEncoding (compression or encryption), whose frames cannot be sliced as-is.
-    #[error("track {track} uses ContentEncoding, which is not supported (block at byte {offset})")]
+    #[error("track {track} uses ContentEncoding, which is not supported (offset {offset})")]
     ContentEncoding {
         /// Absolute offset of the block.
         offset: u64,
@@ -80,7 +80,7 @@ pub enum Error {
         track: u64,
     },
     /// A single element is larger than the reader is willing to buffer.
-    #[error("element 0x{id:X} at byte {offset} declares {size} bytes, above the {max}-byte limit")]
+    #[error("element 0x{id:X} declares {size} bytes, above the {max}-byte limit (offset {offset})")]
     ElementTooLarge {
         /// Absolute offset of the element.
         offset: u64,

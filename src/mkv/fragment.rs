@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use super::tags::{FragmentNumber, InBandError, SimpleTag};
+use super::demux::Resume;
+use super::number::FragmentNumber;
+use super::tags::{InBandError, SimpleTag};
 use super::tracks::Tracks;
-use crate::model::time::UnixMillis;
+use crate::time::{Nanos, TimestampScale, UnixMillis};
 
 /// One frame: a slice of the input, never a copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,9 +18,9 @@ pub struct Frame {
     /// Presentation time in ns since the Unix epoch when the fragment has a KVS producer timestamp
     /// (fragment producer time + offset of the block in its Cluster, spec §7.1), else on the
     /// file's own timeline (Cluster timestamp + block timestamp).
-    pub pts: i64,
-    /// Duration in ns from BlockDuration, else the track's DefaultDuration; `None` when neither exists.
-    pub duration: Option<u64>,
+    pub pts: Nanos,
+    /// Duration from BlockDuration, else the track's DefaultDuration; `None` when neither exists.
+    pub duration: Option<Nanos>,
     /// Key frame: SimpleBlock flag, or a Block without ReferenceBlock.
     pub keyframe: bool,
     /// Absolute offset of the first payload byte in the input.
@@ -43,12 +45,12 @@ pub struct Fragment {
     /// Bytes from `offset` up to the next fragment (FragmentSizeInBytes, spec §1.2).
     pub size: u64,
     /// Nanoseconds per Matroska tick in this fragment's segment.
-    pub timestamp_scale: u64,
+    pub timestamp_scale: TimestampScale,
     /// The Cluster Timestamp in ticks, `None` for a fragment without Cluster.
     pub cluster_timestamp: Option<u64>,
-    /// Nanoseconds added to the file's own timeline to give the frames' `pts`
+    /// What is added to the file's own timeline to give the frames' `pts`
     /// (producer timestamp − Cluster timestamp; 0 when synthetic).
-    pub timeline_shift: i64,
+    pub timeline_shift: Nanos,
     /// The tracks of the fragment's segment; the same `Arc` as the previous fragment's when unchanged.
     pub tracks: Arc<Tracks>,
     /// Frames in file order.
@@ -61,6 +63,8 @@ pub struct Fragment {
     pub continuation_token: Option<String>,
     /// The in-band error, for an error chunk (e.g. FRAGMENT_NOT_FOUND / 3000, spec §1.3).
     pub error: Option<InBandError>,
+    /// The reader's state at the fragment's first byte, to read it again ([`super::Reader::resume`]).
+    pub resume: Resume,
 }
 
 impl Fragment {
@@ -70,5 +74,15 @@ impl Fragment {
     /// The [`InBandError`] the service put in the chunk.
     pub fn check(&self) -> Result<(), InBandError> {
         self.error.clone().map_or(Ok(()), Err)
+    }
+
+    /// Whether the fragment carries media: frames, and no in-band error.
+    pub fn has_media(&self) -> bool {
+        self.error.is_none() && !self.frames.is_empty()
+    }
+
+    /// The frames of track `track`, in file order.
+    pub fn frames_of(&self, track: u64) -> impl Iterator<Item = &Frame> {
+        self.frames.iter().filter(move |f| f.track == track)
     }
 }

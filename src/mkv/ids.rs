@@ -10,6 +10,14 @@ pub const EBML_MAX_SIZE_LENGTH: u32 = 0x42F3;
 pub const DOC_TYPE: u32 = 0x4282;
 /// Segment.
 pub const SEGMENT: u32 = 0x1853_8067;
+/// SeekHead.
+pub const SEEK_HEAD: u32 = 0x114D_9B74;
+/// Seek.
+pub const SEEK: u32 = 0x4DBB;
+/// SeekID.
+pub const SEEK_ID: u32 = 0x53AB;
+/// SeekPosition.
+pub const SEEK_POSITION: u32 = 0x53AC;
 /// Info.
 pub const INFO: u32 = 0x1549_A966;
 /// TimestampScale (called TimecodeScale in older specs).

@@ -11,11 +11,13 @@ mod demux_tests;
 mod error;
 pub mod fragment;
 pub mod ids;
+pub mod number;
 pub mod tags;
 pub mod tracks;
 
-pub use demux::{MAX_ELEMENT_SIZE, PushParser, Reader};
+pub use demux::{MAX_ELEMENT_SIZE, PushParser, ReadOptions, Reader, Resume};
 pub use error::Error;
 pub use fragment::{Fragment, Frame};
-pub use tags::{FragmentNumber, InBandError, KvsTags, SimpleTag, TagValue};
+pub use number::FragmentNumber;
+pub use tags::{InBandError, KvsTags, SimpleTag, TagValue};
 pub use tracks::{AudioSettings, TrackEntry, TrackType, Tracks, VideoSettings};

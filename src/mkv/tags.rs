@@ -2,9 +2,10 @@
 
 use bytes::Bytes;
 
+use super::number::FragmentNumber;
 use super::{Error, ids};
 use crate::ebml::{self, Element, MAX_DEPTH};
-use crate::model::time::UnixMillis;
+use crate::time::UnixMillis;
 
 /// KVS tag: the fragment number.
 pub const FRAGMENT_NUMBER: &str = "AWS_KINESISVIDEO_FRAGMENT_NUMBER";
@@ -49,57 +50,9 @@ impl TagValue {
     }
 }
 
-/// A KVS fragment number: a decimal string of 1–128 digits (spec §1.1 FragmentNumberString).
-///
-/// Ordered as the integer it spells (numbers are 47 digits today, beyond `u128`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct FragmentNumber(String);
-
-impl FragmentNumber {
-    /// Validates `text` as a fragment number.
-    pub fn parse(text: &str) -> Option<FragmentNumber> {
-        let ok = (1..=128).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit());
-        ok.then(|| FragmentNumber(text.to_owned()))
-    }
-
-    /// A number for a fragment that has no KVS tags (plain Matroska): its index in the input.
-    pub fn synthetic(index: u64) -> FragmentNumber {
-        FragmentNumber(index.to_string())
-    }
-
-    /// The decimal text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    fn significant(&self) -> &str {
-        let trimmed = self.0.trim_start_matches('0');
-        if trimmed.is_empty() { "0" } else { trimmed }
-    }
-}
-
-impl Ord for FragmentNumber {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        let (a, b) = (self.significant(), other.significant());
-        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
-    }
-}
-
-impl PartialOrd for FragmentNumber {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl std::fmt::Display for FragmentNumber {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 /// An in-band error chunk (GetMediaForFragmentList, spec §1.3, §3.3): the fragment is not available.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("fragment {fragment} not available: {code} ({id})", fragment = fragment_number.as_ref().map_or("?", FragmentNumber::as_str), id = id.map_or_else(|| "no id".to_owned(), |id| id.to_string()))]
+#[error("fragment {fragment} not available: {code} ({id})", fragment = fragment_number.as_ref().map_or_else(|| "?".to_owned(), FragmentNumber::to_string), id = id.map_or_else(|| "no id".to_owned(), |id| id.to_string()))]
 pub struct InBandError {
     /// AWS_KINESISVIDEO_ERROR_CODE, e.g. `FRAGMENT_NOT_FOUND`.
     pub code: String,
@@ -268,26 +221,4 @@ fn flatten(simple: &Element, depth: usize, out: &mut Vec<SimpleTag>) -> Result<(
         flatten(&child, depth + 1, out)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fragment_numbers_order_as_integers() {
-        let a = FragmentNumber::parse("91343852333181432392682062607743920146159169392").unwrap();
-        let b = FragmentNumber::parse("91343852333181432397633822764885383605535047152").unwrap();
-        let small = FragmentNumber::parse("999").unwrap();
-        assert!(a < b && small < a);
-        assert_eq!(
-            FragmentNumber::parse("0010")
-                .unwrap()
-                .cmp(&FragmentNumber::parse("10").unwrap()),
-            std::cmp::Ordering::Equal
-        );
-        assert!(FragmentNumber::parse("").is_none());
-        assert!(FragmentNumber::parse("12a").is_none());
-        assert!(FragmentNumber::parse(&"1".repeat(129)).is_none());
-    }
 }

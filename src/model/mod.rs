@@ -1,5 +1,4 @@
-//! Format-neutral values shared by readers and writers: times, samples, tracks.
+//! Format-neutral values the writers consume: samples and tracks (no Matroska types).
 
 pub mod sample;
-pub mod time;
 pub mod track;

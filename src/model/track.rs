@@ -2,8 +2,8 @@
 
 use bytes::Bytes;
 
-use super::time::Timescale;
 use crate::codec::{CodecConfig, CodecKind};
+use crate::time::Timescale;
 
 /// One output track.
 #[derive(Debug, Clone, PartialEq, Eq)]

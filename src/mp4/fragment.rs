@@ -6,6 +6,7 @@ use super::Error;
 use super::write::{PutBe, mdat_header, write_box, write_full_box};
 use crate::model::sample::Sample;
 use crate::model::track::TrackInfo;
+use crate::time::Nanos;
 
 /// tfhd flag: offsets are relative to the moof (ISO/IEC 14496-12 §8.8.7).
 const DEFAULT_BASE_IS_MOOF: u32 = 0x02_0000;
@@ -19,7 +20,7 @@ const TRUN_CTS: u32 = 0x800;
 pub(crate) const SYNC_FLAGS: u32 = 0x0200_0000;
 pub(crate) const NON_SYNC_FLAGS: u32 = 0x0101_0000;
 
-/// Sample times in track ticks, relative to `origin` (ns): decode time, duration, composition offset.
+/// Sample times in track ticks, relative to `origin`: decode time, duration, composition offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Timing {
     pub dts: u64,
@@ -31,11 +32,11 @@ pub(crate) struct Timing {
 pub(crate) fn timings(
     track: &TrackInfo,
     samples: &[Sample],
-    origin: i64,
+    origin: Nanos,
 ) -> Result<Vec<Timing>, Error> {
     let id = track.track_id;
-    let ticks = |ns: i64, field| {
-        let value = i128::from(ns) - i128::from(origin);
+    // Times relative to the origin are i128 nanoseconds: sums of two i64 values cannot overflow.
+    let ticks = |value: i128, field| {
         u64::try_from(track.timescale.ticks(value)).map_err(|_| Error::TimeOutOfRange {
             track: id,
             field,
@@ -44,13 +45,11 @@ pub(crate) fn timings(
     };
     let mut out = Vec::with_capacity(samples.len());
     for (i, sample) in samples.iter().enumerate() {
-        let dts = ticks(sample.dts, "decode time")?;
+        let dts = ticks(sample.dts.wide_sub(origin), "decode time")?;
         let end = match samples.get(i + 1) {
-            Some(next) => ticks(next.dts, "decode time")?,
+            Some(next) => ticks(next.dts.wide_sub(origin), "decode time")?,
             None => ticks(
-                sample
-                    .dts
-                    .saturating_add(i64::try_from(sample.duration).unwrap_or(i64::MAX)),
+                sample.dts.wide_sub(origin) + i128::from(sample.duration.0),
                 "duration",
             )?,
         };
@@ -58,9 +57,9 @@ pub(crate) fn timings(
             u32::try_from(end.saturating_sub(dts)).map_err(|_| Error::ValueOutOfRange {
                 track: id,
                 field: "sample duration",
-                value: end - dts,
+                value: end.saturating_sub(dts),
             })?;
-        let pts = ticks(sample.pts, "presentation time")?;
+        let pts = ticks(sample.pts.wide_sub(origin), "presentation time")?;
         let offset = i128::from(pts) - i128::from(dts);
         let composition_offset = i32::try_from(offset).map_err(|_| Error::TimeOutOfRange {
             track: id,
@@ -78,7 +77,7 @@ pub(crate) fn timings(
 
 /// A media segment: `[moof + mdat header, sample, sample, ...]`, the samples being the input's own bytes.
 ///
-/// `sequence_number` goes in mfhd; `origin` (ns) is the time that becomes 0 on the track's timeline:
+/// `sequence_number` goes in mfhd; `origin` is the time that becomes 0 on the track's timeline:
 /// 0 for KVS fragments, whose times are since the Unix epoch, so tfdt is the fragment's own time.
 ///
 /// # Errors
@@ -87,7 +86,7 @@ pub fn media_segment(
     track: &TrackInfo,
     samples: &[Sample],
     sequence_number: u32,
-    origin: i64,
+    origin: Nanos,
 ) -> Result<Vec<Bytes>, Error> {
     let id = track.track_id;
     if samples.is_empty() {

@@ -98,6 +98,14 @@ pub(crate) struct Edit {
     pub media_time: u64,
 }
 
+impl Edit {
+    /// Where the edited track ends in the movie, in ms (delay + media; saturating, though clip
+    /// times are far below u64::MAX ms).
+    pub fn end_ms(self) -> u64 {
+        self.delay_ms.saturating_add(self.duration_ms)
+    }
+}
+
 /// trak with its tkhd, optional edts, and mdia; `tables` are empty for fragmented files.
 pub(crate) fn trak(
     out: &mut Vec<u8>,
@@ -106,7 +114,7 @@ pub(crate) fn trak(
     edit: Option<Edit>,
 ) -> Result<(), Error> {
     write_box(out, *b"trak", |out| {
-        tkhd(out, track, edit.map_or(0, |e| e.delay_ms + e.duration_ms))?;
+        tkhd(out, track, edit.map_or(0, Edit::end_ms))?;
         if let Some(edit) = edit {
             write_box(out, *b"edts", |out| {
                 write_full_box(out, *b"elst", 1, 0, |out| {

@@ -45,8 +45,8 @@ use super::pes::{PesHeader, STREAM_ID_AUDIO, STREAM_ID_VIDEO};
 use super::psi::{self, PAT_PID, PMT_PID};
 use crate::codec::{self, CodecConfig, nal};
 use crate::model::sample::Sample;
-use crate::model::time::Timescale;
 use crate::model::track::TrackInfo;
+use crate::time::{Nanos, Timescale};
 
 /// stream_type of H.264 video (ISO/IEC 13818-1 Table 2-34).
 pub const STREAM_TYPE_H264: u8 = 0x1B;
@@ -119,42 +119,96 @@ struct Unit {
     packets: usize,
 }
 
-/// Writes one chunk: `streams` (at most [`MAX_STREAMS`]) with times relative to `origin` (ns).
+/// Writes one chunk: `streams` (at most [`MAX_STREAMS`]) with times relative to `origin`.
 ///
 /// The output depends on the input alone; see the module docs for how consecutive chunks join.
+/// Steps: `Layout::new` picks stream types and PIDs, `plan_units` makes one PES per sample in
+/// decode order, `plan_packets` spreads them over packets, `write_packets` writes PSI, PES and
+/// PCR packets.
 ///
 /// # Errors
 /// [`Error::HevcNotAllowed`], [`Error::UnsupportedCodec`] (G.711), [`Error::AdtsUnsupported`],
 /// [`Error::AdtsFrameTooLarge`], [`Error::Frame`] for a frame that is not length-prefixed NAL units,
 /// [`Error::NoSamples`], [`Error::TooManyStreams`].
-pub fn write_chunk(streams: &[Stream<'_>], origin: i64, options: &Options) -> Result<Bytes, Error> {
-    if streams.len() > MAX_STREAMS {
-        return Err(Error::TooManyStreams {
-            count: streams.len(),
-            max: MAX_STREAMS,
-        });
-    }
-    let mut stream_types = Vec::with_capacity(streams.len());
-    let mut elementary = Vec::with_capacity(streams.len());
-    for stream in streams {
-        let (stream_type, kind) = elementary_of(stream.track, options)?;
-        stream_types.push(stream_type);
-        elementary.push(kind);
-    }
-    if streams.iter().all(|s| s.samples.is_empty()) {
-        return Err(Error::NoSamples);
-    }
-    let pcr_stream = elementary
+pub fn write_chunk(
+    streams: &[Stream<'_>],
+    origin: Nanos,
+    options: &Options,
+) -> Result<Bytes, Error> {
+    let layout = Layout::new(streams, options)?;
+    let (parts, mut units) = plan_units(streams, &layout.elementary, origin)?;
+    plan_packets(&mut units, streams.len(), layout.pcr_stream);
+    let end = streams
         .iter()
-        .position(|e| matches!(e, Elementary::Video { .. }))
-        .unwrap_or(0);
-    let pids: Vec<u16> = (FIRST_ES_PID..).take(streams.len()).collect();
+        .filter_map(|s| s.samples.last())
+        .map(|last| {
+            // i128 nanoseconds: the sum of two i64 values cannot overflow.
+            Timescale::VIDEO.ticks(last.dts.wide_sub(origin) + i128::from(last.duration.0))
+        })
+        .min();
+    Ok(Bytes::from(write_packets(&layout, &units, &parts, end)))
+}
 
+/// The chunk's program: each stream's type and PES builder, PIDs, and the PCR stream.
+struct Layout<'a> {
+    stream_types: Vec<u8>,
+    elementary: Vec<Elementary<'a>>,
+    pids: Vec<u16>,
+    /// The first video stream, else the first stream.
+    pcr_stream: usize,
+}
+
+impl<'a> Layout<'a> {
+    fn new(streams: &[Stream<'a>], options: &Options) -> Result<Layout<'a>, Error> {
+        if streams.len() > MAX_STREAMS {
+            return Err(Error::TooManyStreams {
+                count: streams.len(),
+                max: MAX_STREAMS,
+            });
+        }
+        let mut stream_types = Vec::with_capacity(streams.len());
+        let mut elementary = Vec::with_capacity(streams.len());
+        for stream in streams {
+            let (stream_type, kind) = elementary_of(stream.track, options)?;
+            stream_types.push(stream_type);
+            elementary.push(kind);
+        }
+        if streams.iter().all(|s| s.samples.is_empty()) {
+            return Err(Error::NoSamples);
+        }
+        let pcr_stream = elementary
+            .iter()
+            .position(|e| matches!(e, Elementary::Video { .. }))
+            .unwrap_or(0);
+        Ok(Layout {
+            stream_types,
+            elementary,
+            pids: (FIRST_ES_PID..).take(streams.len()).collect(),
+            pcr_stream,
+        })
+    }
+
+    fn pcr_pid(&self) -> u16 {
+        self.pids
+            .get(self.pcr_stream)
+            .copied()
+            .unwrap_or(FIRST_ES_PID)
+    }
+}
+
+/// One PES unit per sample, sorted by decode time (each stream keeps its order; ties go to the
+/// stream given first), and the payload slices they point into.
+fn plan_units<'a>(
+    streams: &[Stream<'a>],
+    elementary: &[Elementary<'a>],
+    origin: Nanos,
+) -> Result<(Vec<&'a [u8]>, Vec<Unit>), Error> {
     let mut parts: Vec<&[u8]> = Vec::new();
     let mut units: Vec<Unit> = Vec::new();
     let mut scratch: Vec<&[u8]> = Vec::new();
     let (mut videos, mut audios) = (0u8, 0u8);
-    for (index, (stream, kind)) in streams.iter().zip(&elementary).enumerate() {
+    for (index, (stream, kind)) in streams.iter().zip(elementary).enumerate() {
+        // At most 16 streams (Layout::new): the ids stay in their 0xE0/0xC0 ranges.
         let stream_id = match kind {
             Elementary::Video { .. } => {
                 videos += 1;
@@ -197,34 +251,36 @@ pub fn write_chunk(streams: &[Stream<'_>], origin: i64, options: &Options) -> Re
             });
         }
     }
-    // Stable: each stream keeps its decode order; ties go to the stream given first.
     units.sort_by(|a, b| a.dts.cmp(&b.dts).then(a.stream.cmp(&b.stream)));
-    plan_packets(&mut units, streams.len(), pcr_stream);
+    Ok((parts, units))
+}
 
-    let end = streams
-        .iter()
-        .filter_map(|s| s.samples.last())
-        .map(|last| {
-            let end = i128::from(last.dts) + i128::from(last.duration);
-            ticks(end, origin)
-        })
-        .min();
+/// The packets of a chunk: PAT and PMT spread over it, each unit's PES, PCRs at most 40 ms apart
+/// up to `end` (90 kHz ticks).
+fn write_packets(
+    layout: &Layout<'_>,
+    units: &[Unit],
+    parts: &[&[u8]],
+    end: Option<i128>,
+) -> Vec<u8> {
+    let pcr_stream = layout.pcr_stream;
     let payload_packets: usize = units.iter().map(|u| u.packets).sum();
     let mut out = Vec::with_capacity((payload_packets + 2 * PSI_REPEATS + 64) * PACKET_SIZE);
     let pat = psi::pat_section();
     let pmt = psi::pmt_section(
-        pids.get(pcr_stream).copied().unwrap_or(FIRST_ES_PID),
-        &stream_types
+        layout.pcr_pid(),
+        &layout
+            .stream_types
             .iter()
             .copied()
-            .zip(pids.iter().copied())
+            .zip(layout.pids.iter().copied())
             .collect::<Vec<_>>(),
     );
-    let mut counters = vec![0u8; streams.len()];
+    let mut counters = vec![0u8; layout.pids.len()];
     let mut psi_counter = 0u8;
     let mut psi_sent = 0;
     let mut last_pcr: Option<i128> = None;
-    let pcr_pid = pids.get(pcr_stream).copied().unwrap_or(FIRST_ES_PID);
+    let pcr_pid = layout.pcr_pid();
     let pcr_counter = |counters: &[u8]| {
         counters
             .get(pcr_stream)
@@ -259,8 +315,12 @@ pub fn write_chunk(streams: &[Stream<'_>], origin: i64, options: &Options) -> Re
         let counter = counters
             .get_mut(unit.stream)
             .expect("one counter per stream");
-        let pid = pids.get(unit.stream).copied().expect("one pid per stream");
-        write_unit(&mut out, unit, &parts, pid, counter, &adaptation);
+        let pid = layout
+            .pids
+            .get(unit.stream)
+            .copied()
+            .expect("one pid per stream");
+        write_unit(&mut out, unit, parts, pid, counter, &adaptation);
     }
     if let (Some(end), Some(mut last)) = (end, last_pcr) {
         while end - PCR_LEAD - last > PCR_INTERVAL {
@@ -268,7 +328,7 @@ pub fn write_chunk(streams: &[Stream<'_>], origin: i64, options: &Options) -> Re
             pcr_only(&mut out, pcr_pid, pcr_counter(&counters), last);
         }
     }
-    Ok(Bytes::from(out))
+    out
 }
 
 /// Stream type and PES builder for a track (spec §5.1).
@@ -322,9 +382,9 @@ fn elementary_of<'a>(
     })
 }
 
-/// A time in ns, relative to `origin`, in 90 kHz ticks (not wrapped).
-fn ticks(nanos: i128, origin: i64) -> i128 {
-    Timescale::VIDEO.ticks(nanos - i128::from(origin))
+/// A time relative to `origin`, in 90 kHz ticks (not wrapped).
+fn ticks(time: Nanos, origin: Nanos) -> i128 {
+    Timescale::VIDEO.ticks_between(origin, time)
 }
 
 /// An empty unit with `prefix` (PES header + `extra`) in place.
@@ -357,7 +417,7 @@ fn video_unit<'a>(
     sample: &'a Sample,
     (hevc, length_size, parameter_sets): (bool, u8, &[&'a [u8]]),
     stream_id: u8,
-    origin: i64,
+    origin: Nanos,
     parts: &mut Vec<&'a [u8]>,
     scratch: &mut Vec<&'a [u8]>,
 ) -> Result<Unit, Error> {
@@ -398,8 +458,8 @@ fn video_unit<'a>(
     } else {
         found[1] && found[2]
     };
-    let pts = ticks(i128::from(sample.pts), origin);
-    let dts = ticks(i128::from(sample.dts), origin);
+    let pts = ticks(sample.pts, origin);
+    let dts = ticks(sample.dts, origin);
     let header = PesHeader::new(stream_id, pts, dts, None).expect("no PES_packet_length");
     let aud = if hevc { AUD_H265 } else { AUD_H264 };
     let mut unit = unit_with_prefix(&header, aud, dts, sample.keyframe || idr);
@@ -431,7 +491,7 @@ fn audio_unit<'a>(
     sample: &'a Sample,
     config: &AdtsConfig,
     stream_id: u8,
-    origin: i64,
+    origin: Nanos,
     parts: &mut Vec<&'a [u8]>,
 ) -> Result<Unit, Error> {
     let size = sample.data.len();
@@ -441,7 +501,7 @@ fn audio_unit<'a>(
         size,
     };
     let adts = config.header(size).ok_or(too_large.clone())?;
-    let pts = ticks(i128::from(sample.pts), origin);
+    let pts = ticks(sample.pts, origin);
     let header =
         PesHeader::new(stream_id, pts, pts, Some(adts::HEADER_LEN + size)).ok_or(too_large)?;
     let mut unit = unit_with_prefix(&header, &adts, pts, true);
@@ -562,9 +622,9 @@ mod tests {
 
     fn aac_sample(i: i64, size: usize) -> Sample {
         Sample {
-            dts: i * 21_333_333,
-            pts: i * 21_333_333,
-            duration: 21_333_333,
+            dts: Nanos(i * 21_333_333),
+            pts: Nanos(i * 21_333_333),
+            duration: Nanos(21_333_333),
             keyframe: true,
             data: Bytes::from(vec![0xAB; size]),
         }
@@ -602,7 +662,7 @@ mod tests {
                 track: &track,
                 samples: &samples,
             }],
-            0,
+            Nanos::ZERO,
             &Options::default(),
         )
         .unwrap();
@@ -669,7 +729,7 @@ mod tests {
                 track: &track,
                 samples: &samples,
             }],
-            0,
+            Nanos::ZERO,
             &Options::default(),
         )
         .unwrap();
@@ -701,7 +761,7 @@ mod tests {
                 track: &track,
                 samples: &samples,
             }],
-            0,
+            Nanos::ZERO,
             &Options::default(),
         );
         assert!(matches!(

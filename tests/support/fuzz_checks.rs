@@ -4,9 +4,9 @@
 #![allow(dead_code, reason = "each fuzz target uses one function")]
 
 use bytes::Bytes;
-use kvs_remux::codec::{self, CodecConfig};
-use kvs_remux::ebml::{Cursor, Element};
-use kvs_remux::mkv::{Fragment, PushParser, Reader};
+use kvs_remux::low_level::codec::{self, CodecConfig};
+use kvs_remux::low_level::ebml::{Cursor, Element};
+use kvs_remux::low_level::mkv::{Fragment, PushParser, Reader};
 
 /// Walks every element, descending into anything that parses as children, to a fixed depth.
 pub fn ebml(data: &[u8]) {
@@ -179,30 +179,36 @@ fn top_level_boxes(file: &[u8]) -> Vec<[u8; 4]> {
 /// Any input that reads as an archive exports as fMP4 whose segments are moof + mdat and carry the
 /// frames unchanged.
 pub fn fmp4(data: &[u8]) {
-    let (archive, _) = kvs_remux::api::archive::Archive::read([Bytes::copy_from_slice(data)]);
-    let Ok(tracks) = kvs_remux::api::fmp4::export(&archive.fragments) else {
+    use kvs_remux::api::fmp4::{Fmp4Part, export};
+    let Ok(archive) = kvs_remux::Archive::from_bytes(Bytes::copy_from_slice(data)) else {
         return;
     };
-    for epoch in tracks.iter().flat_map(|t| &t.epochs) {
-        assert_eq!(top_level_boxes(&epoch.init), [*b"ftyp", *b"moov"]);
-        for (_, chunks) in &epoch.segments {
-            let bytes: Vec<u8> = chunks.concat();
-            assert_eq!(top_level_boxes(&bytes), [*b"moof", *b"mdat"]);
+    for part in export(&archive).map_while(Result::ok) {
+        match part {
+            Fmp4Part::Init { data, .. } => {
+                assert_eq!(top_level_boxes(&data), [*b"ftyp", *b"moov"]);
+            }
+            Fmp4Part::Segment { chunks, .. } => {
+                let bytes: Vec<u8> = chunks.concat();
+                assert_eq!(top_level_boxes(&bytes), [*b"moof", *b"mdat"]);
+            }
         }
     }
 }
 
 /// Any input that makes a clip makes ftyp + moov + mdat whose payload is the frames' bytes.
 pub fn clip(data: &[u8]) {
-    use kvs_remux::api::get_clip::{ClipRequest, SelectorType, get_clip};
-    let (archive, _) = kvs_remux::api::archive::Archive::read([Bytes::copy_from_slice(data)]);
+    use kvs_remux::{Archive, ClipRequest, SelectorType, get_clip};
+    let Ok(archive) = Archive::from_bytes(Bytes::copy_from_slice(data)) else {
+        return;
+    };
     let request = ClipRequest {
-        selector: SelectorType::ProducerTimestamp,
+        selector: SelectorType::Producer,
         start: None,
         end: None,
         no_limits: true,
     };
-    let Ok(clip) = get_clip(&archive.fragments, &request) else {
+    let Ok(clip) = get_clip(&archive, &request) else {
         return;
     };
     let bytes: Vec<u8> = clip.chunks.concat();
@@ -214,10 +220,11 @@ pub fn clip(data: &[u8]) {
 /// Any input that reads as an archive muxes into TS chunks of whole 188-byte packets, each opening
 /// with the sync byte, PAT first.
 pub fn ts(data: &[u8]) {
-    let (archive, _) = kvs_remux::api::archive::Archive::read([Bytes::copy_from_slice(data)]);
+    let Ok(archive) = kvs_remux::Archive::from_bytes(Bytes::copy_from_slice(data)) else {
+        return;
+    };
     let options = kvs_remux::api::ts::TsOptions { allow_hevc: true };
-    let (chunks, _) = kvs_remux::api::ts::export(&archive.fragments, &options);
-    for chunk in chunks {
+    for chunk in kvs_remux::api::ts::export(&archive, &options).map_while(Result::ok) {
         assert_eq!(chunk.data.len() % 188, 0, "whole packets");
         assert!(chunk.data.chunks(188).all(|p| p[0] == 0x47), "sync bytes");
         let pid = |p: &[u8]| (u16::from(p[1] & 0x1F) << 8) | u16::from(p[2]);

@@ -84,3 +84,127 @@ pub fn load(path: &Path) -> bytes::Bytes {
 pub fn md5_hex(data: &[u8]) -> String {
     format!("{:x}", md5::compute(data))
 }
+
+/// Every CodecPrivate element (ID `63 A2`) whose payload starts with `prefix`: (element offset,
+/// size-vint width, payload offset). Found by scanning bytes, not by our reader.
+pub fn codec_privates(data: &[u8], prefix: &[u8]) -> Vec<(usize, usize, usize)> {
+    let mut found = Vec::new();
+    for at in 0..data.len().saturating_sub(3) {
+        if data[at] != 0x63 || data[at + 1] != 0xA2 {
+            continue;
+        }
+        let first = data[at + 2];
+        let width = first.leading_zeros() as usize + 1;
+        if width > 8 {
+            continue;
+        }
+        let payload = at + 2 + width;
+        if data[payload..].starts_with(prefix) {
+            found.push((at, width, payload));
+        }
+    }
+    found
+}
+
+/// Turns the CodecPrivate element at `at` (1-byte size, as ffmpeg writes short ones) into a Void
+/// (ID EC) of the same length: the 2-byte ID `63 A2` + size `8S` become `EC` + the 2-byte size `40 S`
+/// (RFC 8794 VINT), so no other offset moves and the track has no CodecPrivate.
+pub fn remove_codec_private(data: &mut [u8], at: usize) {
+    assert_eq!(data[at + 2] & 0x80, 0x80, "a 1-byte size");
+    let size = data[at + 2] & 0x7F;
+    data[at..at + 3].copy_from_slice(&[0xEC, 0x40, size]);
+    void_tracks_crc(data, at);
+}
+
+/// The CRC-32 (ID BF, 4-byte payload) that ffmpeg writes first in each Tracks (ID 16 54 AE 6B) before
+/// `at` becomes a Void (ID EC) of the same size: its checksum no longer holds once a CodecPrivate in
+/// that Tracks is patched, and CRC-32 elements are optional (RFC 9559 §6.2).
+pub fn void_tracks_crc(data: &mut [u8], at: usize) {
+    let tracks = (0..at)
+        .rev()
+        .find(|&i| data[i..].starts_with(&[0x16, 0x54, 0xAE, 0x6B]))
+        .expect("Tracks before the CodecPrivate");
+    let width = data[tracks + 4].leading_zeros() as usize + 1;
+    let child = tracks + 4 + width;
+    assert_eq!(
+        &data[child..child + 2],
+        &[0xBF, 0x84],
+        "CRC-32 first in Tracks"
+    );
+    data[child] = 0xEC;
+}
+
+/// Name/String pairs of every SimpleTag, in file order, and the number of blocks per track, as
+/// `mkvinfo -v` prints them for one Matroska document (it reads the whole chunk, including the Tags
+/// after the Cluster, which `mkvextract tags` skips). `None` (skip) when mkvinfo is missing.
+pub fn mkvinfo_chunk(chunk: &[u8]) -> Option<MkvinfoChunk> {
+    let dir = std::env::temp_dir().join(format!("kvs-mkvinfo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join(format!("chunk-{}.mkv", md5_hex(chunk)));
+    std::fs::write(&input, chunk).unwrap();
+    let mut mkvinfo = tool("mkvinfo")?;
+    mkvinfo.arg("-v").arg(&input);
+    let text = run(mkvinfo);
+    std::fs::remove_file(&input).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut tags = Vec::new();
+    for pair in lines.windows(2) {
+        let field = |line: &str, tag: &str| {
+            line.split_once(&format!("+ {tag}: "))
+                .map(|(_, v)| v.to_owned())
+        };
+        if let (Some(name), Some(value)) = (field(pair[0], "Name"), field(pair[1], "String")) {
+            tags.push((name, value));
+        }
+    }
+    let mut frames = std::collections::BTreeMap::new();
+    for line in &lines {
+        // "| + Simple block: key, track number 1, 1 frame(s), timestamp ..."
+        if let Some((_, rest)) = line.split_once("block: ")
+            && let Some((_, number)) = rest.split_once("track number ")
+        {
+            let track: u64 = number.split(',').next().unwrap().trim().parse().unwrap();
+            let laced: usize = rest
+                .split(", ")
+                .find_map(|part| part.strip_suffix(" frame(s)"))
+                .map_or(1, |n| n.parse().unwrap());
+            *frames.entry(track).or_insert(0) += laced;
+        }
+    }
+    Some(MkvinfoChunk { tags, frames })
+}
+
+/// What `mkvinfo -v` reads from one fragment chunk.
+#[derive(Debug, Clone)]
+pub struct MkvinfoChunk {
+    /// SimpleTag Name/String pairs in file order.
+    pub tags: Vec<(String, String)>,
+    /// Frames per track number.
+    pub frames: std::collections::BTreeMap<u64, usize>,
+}
+
+impl MkvinfoChunk {
+    /// The value of the SimpleTag `name`.
+    pub fn tag(&self, name: &str) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The chunks of a GetMedia-shaped file (each its own Matroska document), split where each EBML
+/// header's magic starts — by scanning bytes, not by our reader.
+pub fn ebml_documents(data: &[u8]) -> Vec<&[u8]> {
+    let starts: Vec<usize> = data
+        .windows(4)
+        .enumerate()
+        .filter(|(_, w)| *w == [0x1A, 0x45, 0xDF, 0xA3])
+        .map(|(i, _)| i)
+        .collect();
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| &data[start..starts.get(i + 1).copied().unwrap_or(data.len())])
+        .collect()
+}
