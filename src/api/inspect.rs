@@ -148,10 +148,9 @@ impl Inspector {
         for frame in &fragment.frames {
             *frames.entry(frame.track).or_insert(0) += 1;
         }
-        let first = fragment.frames.iter().map(|f| f.pts).min();
-        let last = fragment.frames.iter().map(|f| f.pts).max();
-        let length_ns = first
-            .zip(last)
+        let length_ns = fragment
+            .summary
+            .and_then(|s| s.span)
             .map_or(0, |(first, last)| last.abs_diff(first));
         Inspected {
             tracks,

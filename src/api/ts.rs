@@ -59,7 +59,10 @@ pub fn get_ts_fragment(
         &window,
         timeline::session_origin(archive, session)?,
         options,
-    )
+    )?
+    .ok_or_else(|| ApiError::ResourceNotFound {
+        message: format!("fragment {} has no frames", current.number),
+    })
 }
 
 /// Every media fragment of an archive as TS, in order (each read once, with its neighbours).
@@ -105,11 +108,14 @@ impl TsExport<'_> {
             });
         }
         self.layout.get_or_insert(this);
-        let data = mux(&window, origin, &self.options)?;
-        Ok(Some(TsChunk {
-            fragment_number: fragment.number.clone(),
-            data,
-        }))
+        match mux(&window, origin, &self.options)? {
+            Some(data) => Ok(Some(TsChunk {
+                fragment_number: fragment.number.clone(),
+                data,
+            })),
+            // A Cluster without frames: no chunk, the next fragment's follows.
+            None => self.next_chunk(),
+        }
     }
 }
 
@@ -126,8 +132,9 @@ impl Iterator for TsExport<'_> {
     }
 }
 
-/// One chunk from the window's fragment: its tracks by ascending number (the PID order).
-fn mux(window: &Window<'_>, origin: Nanos, options: &TsOptions) -> Result<Bytes, ApiError> {
+/// One chunk from the window's fragment: its tracks by ascending number (the PID order); `None`
+/// for a fragment without frames.
+fn mux(window: &Window<'_>, origin: Nanos, options: &TsOptions) -> Result<Option<Bytes>, ApiError> {
     let entries = timeline::sorted(&window.current.tracks);
     let tracks: Vec<TrackInfo> = entries
         .iter()
@@ -137,10 +144,15 @@ fn mux(window: &Window<'_>, origin: Nanos, options: &TsOptions) -> Result<Bytes,
         .iter()
         .map(|entry| timeline::samples(window, entry.number))
         .collect::<Result<Vec<_>, _>>()?;
+    if samples.iter().all(Vec::is_empty) {
+        return Ok(None);
+    }
     let streams: Vec<ts::Stream<'_>> = tracks
         .iter()
         .zip(&samples)
         .map(|(track, samples)| ts::Stream { track, samples })
         .collect();
-    ts::write_chunk(&streams, origin, options).map_err(|source| ApiError::Ts { source })
+    ts::write_chunk(&streams, origin, options)
+        .map(Some)
+        .map_err(|source| ApiError::Ts { source })
 }

@@ -3,14 +3,13 @@
 //! paging cursors, as every operation selects fragments (spec §1.2, §1.4, §1.5).
 //!
 //! Memory: one [`IndexedFragment`] per fragment, under 160 bytes plus the `Tracks` it shares with
-//! the other fragments of its configuration; frames are never kept (an archive of 1 M fragments
-//! indexes in about 150 MB).
+//! the other fragments of its configuration; frames are never kept.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::mkv::{Fragment, FragmentNumber, InBandError, Resume, Tracks};
-use crate::time::{Nanos, UnixMillis};
+use crate::mkv::{Fragment, FragmentNumber, FrameSummary, InBandError, Resume, Tracks};
+use crate::time::UnixMillis;
 
 /// Which fragment timestamp a request selects by (FragmentSelectorType and its kin, spec §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,10 +38,9 @@ pub struct IndexedFragment {
     pub offset: u64,
     /// Its bytes as stored (FragmentSizeInBytes, spec §1.2).
     pub size: u64,
-    /// How many frames it has (saturating).
-    pub frames: u32,
-    /// Its earliest and latest frame times, when it has frames.
-    pub frame_times: Option<(Nanos, Nanos)>,
+    /// How many frames it has and when they are shown; `None` when the index walk passed over its
+    /// Cluster (sized Clusters are not walked: [`crate::Archive::summary`] reads them when asked).
+    pub summary: Option<FrameSummary>,
     /// The tracks of its segment; one `Arc` per configuration.
     pub tracks: Arc<Tracks>,
     /// The in-band error of an error chunk (spec §1.3).
@@ -54,10 +52,6 @@ pub struct IndexedFragment {
 impl IndexedFragment {
     /// The metadata of `fragment`, read from input `source`.
     pub fn of(fragment: &Fragment, source: usize) -> IndexedFragment {
-        let mut times = fragment.frames.iter().map(|f| f.pts);
-        let frame_times = times
-            .next()
-            .map(|first| times.fold((first, first), |(low, high), t| (low.min(t), high.max(t))));
         IndexedFragment {
             number: fragment.number.clone(),
             producer_timestamp: fragment.producer_timestamp,
@@ -66,24 +60,16 @@ impl IndexedFragment {
             source,
             offset: fragment.offset,
             size: fragment.size,
-            frames: u32::try_from(fragment.frames.len()).unwrap_or(u32::MAX),
-            frame_times,
+            summary: fragment.summary,
             tracks: Arc::clone(&fragment.tracks),
             error: fragment.error.clone().map(Box::new),
             resume: fragment.resume.clone(),
         }
     }
 
-    /// Whether it carries media: frames, and no in-band error.
+    /// Whether it carries media: no in-band error, and frames (or a Cluster not yet counted).
     pub fn has_media(&self) -> bool {
-        self.error.is_none() && self.frames > 0
-    }
-
-    /// FragmentLengthInMilliseconds: latest frame time − earliest frame time, whole milliseconds
-    /// (spec §7.1, §9.2: 0 for a single-frame fragment).
-    pub fn length_ms(&self) -> u64 {
-        self.frame_times
-            .map_or(0, |(first, last)| last.abs_diff(first) / 1_000_000)
+        self.error.is_none() && self.summary.is_none_or(|s| s.count > 0)
     }
 
     /// Its producer or server timestamp.

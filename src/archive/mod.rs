@@ -21,7 +21,7 @@ pub use index::{Cursor, FragmentIndex, IndexedFragment, Selection, TimestampKind
 pub use source::{FileIdentity, Source};
 
 use crate::error::ApiError;
-use crate::mkv::{Fragment, ReadOptions, Reader};
+use crate::mkv::{Fragment, FrameSummary, ReadOptions, Reader};
 
 /// Archives of up to this many inputs keep every input's bytes after indexing; larger ones load
 /// an input again when a fragment of it is read (a directory of 100 000 fragment files must not
@@ -108,10 +108,7 @@ impl Archive {
                     complete_fragments: 0,
                 });
             }
-            let options = ReadOptions {
-                verify_cluster_crc: false,
-            };
-            for next in Reader::with_options(bytes.clone(), options) {
+            for next in Reader::with_options(bytes.clone(), ReadOptions::HEADERS) {
                 match next {
                     Ok(fragment) => index.push(&fragment, id),
                     Err(error) => {
@@ -164,6 +161,11 @@ impl Archive {
     /// damage the header walk did not (a Cluster CRC-32 mismatch, a bad block); InternalFailure
     /// when its input cannot be loaded again or changed since it was indexed.
     pub fn read(&self, position: usize) -> Result<Fragment, ApiError> {
+        self.read_with(position, ReadOptions::default())
+    }
+
+    /// Reads the fragment at `position` with `options`.
+    fn read_with(&self, position: usize, options: ReadOptions) -> Result<Fragment, ApiError> {
         let entry = self
             .index
             .get(position)
@@ -190,12 +192,27 @@ impl Archive {
             entry.offset,
             &entry.resume,
             Arc::clone(&entry.tracks),
-            ReadOptions::default(),
+            options,
         );
         match reader.next() {
             Some(Ok(fragment)) if fragment.number == entry.number => Ok(fragment),
             Some(Err(error)) => Err(ApiError::from(error).in_input(&source.name)),
             Some(Ok(_)) | None => Err(changed()),
+        }
+    }
+
+    /// How many frames the fragment at `position` has and when they are shown: from the index when
+    /// its walk counted them, else by walking the fragment's block headers now.
+    ///
+    /// # Errors
+    /// As [`Archive::read`].
+    pub fn summary(&self, position: usize) -> Result<FrameSummary, ApiError> {
+        match self.index.get(position).and_then(|f| f.summary) {
+            Some(summary) => Ok(summary),
+            None => Ok(self
+                .read_with(position, ReadOptions::SUMMARY)?
+                .summary
+                .unwrap_or_default()),
         }
     }
 

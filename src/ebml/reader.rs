@@ -186,19 +186,26 @@ fn check_crc32(element: &Element, cursor: &mut Cursor) -> Result<(), Error> {
 /// A cursor over in-memory element data; yields children as zero-copy [`Element`]s.
 #[derive(Debug, Clone)]
 pub struct Cursor {
-    rest: Bytes,
+    data: Bytes,
+    /// Index in `data` of the next unread byte.
+    pos: usize,
+    /// Absolute offset of the next unread byte.
     offset: u64,
 }
 
 impl Cursor {
     /// A cursor over `data`, whose first byte is at absolute `offset`.
     pub fn new(data: Bytes, offset: u64) -> Self {
-        Cursor { rest: data, offset }
+        Cursor {
+            data,
+            pos: 0,
+            offset,
+        }
     }
 
     /// Bytes not yet read.
     pub fn rest(&self) -> &[u8] {
-        &self.rest
+        self.data.get(self.pos..).unwrap_or_default()
     }
 
     /// Absolute offset of the next unread byte.
@@ -211,15 +218,46 @@ impl Cursor {
     /// # Errors
     /// [`Error::Truncated`] when fewer than `n` bytes are left.
     pub fn take(&mut self, n: u64) -> Result<Bytes, Error> {
+        let left = self.rest().len();
         let len = usize::try_from(n)
             .ok()
-            .filter(|&len| len <= self.rest.len())
+            .filter(|&len| len <= left)
             .ok_or(Error::Truncated {
-                offset: self.offset + self.rest.len() as u64,
-                needed: n.saturating_sub(self.rest.len() as u64),
+                offset: self.offset + left as u64,
+                needed: n.saturating_sub(left as u64),
             })?;
+        let taken = self.data.slice(self.pos..self.pos + len);
+        self.pos += len;
         self.offset += n;
-        Ok(self.rest.split_to(len))
+        Ok(taken)
+    }
+
+    /// The next child's header and where its data lies in the rest, checked against it.
+    fn next_header(&self) -> Result<Option<(Header, usize, usize)>, Error> {
+        let rest = self.rest();
+        if rest.is_empty() {
+            return Ok(None);
+        }
+        let header = Header::read(rest, self.offset)?.ok_or(Error::Truncated {
+            offset: self.offset + rest.len() as u64,
+            needed: 1,
+        })?;
+        let size = header.size.ok_or(Error::UnknownSizeNotAllowed {
+            offset: header.offset,
+            id: header.id,
+        })?;
+        let start = usize::from(header.header_len);
+        let available = (rest.len() - start) as u64;
+        let len = usize::try_from(size)
+            .ok()
+            .filter(|_| size <= available)
+            .ok_or(Error::SizeOverflow {
+                offset: header.offset,
+                id: header.id,
+                size,
+                available,
+            })?;
+        Ok(Some((header, start, start + len)))
     }
 
     /// The next child element (Void and misplaced CRC-32 included), or `None` at the end.
@@ -228,29 +266,32 @@ impl Cursor {
     /// [`Error::Truncated`] for a header or data running past the end, [`Error::UnknownSizeNotAllowed`]
     /// for unknown sizes (an in-memory parent always has a known size), vint errors.
     pub fn next_element(&mut self) -> Result<Option<Element>, Error> {
-        if self.rest.is_empty() {
+        let Some((header, start, end)) = self.next_header()? else {
             return Ok(None);
-        }
-        let header = Header::read(&self.rest, self.offset)?.ok_or(Error::Truncated {
-            offset: self.offset + self.rest.len() as u64,
-            needed: 1,
-        })?;
-        let size = header.size.ok_or(Error::UnknownSizeNotAllowed {
-            offset: header.offset,
-            id: header.id,
-        })?;
-        let available = (self.rest.len() - usize::from(header.header_len)) as u64;
-        if size > available {
-            return Err(Error::SizeOverflow {
-                offset: header.offset,
-                id: header.id,
-                size,
-                available,
-            });
-        }
-        self.take(u64::from(header.header_len))?;
-        let data = self.take(size)?;
+        };
+        let data = self.data.slice(self.pos + start..self.pos + end);
+        self.pos += end;
+        self.offset += end as u64;
         Ok(Some(Element { header, data }))
+    }
+
+    /// The next child's header and a borrowed view of its data, without making a `Bytes` of it
+    /// (a refcount round trip per element, for walks that look at a few bytes of most elements).
+    ///
+    /// # Errors
+    /// As [`Cursor::next_element`].
+    pub fn next_borrowed(&mut self) -> Result<Option<(Header, &[u8])>, Error> {
+        let Some((header, start, end)) = self.next_header()? else {
+            return Ok(None);
+        };
+        let begin = self.pos;
+        self.pos += end;
+        self.offset += end as u64;
+        let data = self
+            .data
+            .get(begin + start..begin + end)
+            .unwrap_or_default();
+        Ok(Some((header, data)))
     }
 
     /// The next child that is not Void or CRC-32.

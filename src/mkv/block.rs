@@ -23,12 +23,30 @@ pub struct Block {
     pub frames: Vec<(u64, Bytes)>,
 }
 
-impl Block {
-    /// Parses SimpleBlock or Block `data` whose first byte is at absolute `offset`.
+/// What a block's first bytes say: track, timestamp, flags and how many frames it laces, without
+/// reading the lace sizes or touching the payload (what the fragment index walks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockHeader {
+    /// Track number.
+    pub track: u64,
+    /// Timestamp relative to the Cluster, in ticks.
+    pub relative_timestamp: i16,
+    /// Keyframe flag (SimpleBlock).
+    pub keyframe: bool,
+    /// Frames in the block: 1 without lacing, up to 256 with.
+    pub laces: usize,
+    /// Bytes before the lace sizes or the payload (track vint, timestamp, flags).
+    header_len: usize,
+    /// The lacing kind (0 none, 1 Xiph, 2 fixed, 3 EBML).
+    lacing: u8,
+}
+
+impl BlockHeader {
+    /// Reads the header of SimpleBlock or Block `data` whose first byte is at absolute `offset`.
     ///
     /// # Errors
-    /// [`Error::InvalidBlock`] for a short header, a bad track vint or lace sizes that do not add up.
-    pub fn parse(data: &Bytes, offset: u64) -> Result<Block, Error> {
+    /// [`Error::InvalidBlock`] for a short header, a bad track vint or a missing lace count.
+    pub fn parse(data: &[u8], offset: u64) -> Result<BlockHeader, Error> {
         let invalid = |reason| Error::InvalidBlock { offset, reason };
         let (track, track_len) = match vint::read_size(data, offset) {
             Ok(Some((Some(track), len))) => (track, len),
@@ -39,17 +57,50 @@ impl Block {
             .get(track_len..header_len)
             .and_then(|h| <&[u8; 3]>::try_from(h).ok())
             .ok_or_else(|| invalid("block header is truncated"))?;
-        let relative_timestamp = i16::from_be_bytes([t0, t1]);
-        let keyframe = flags & KEYFRAME != 0;
+        let lacing = (flags & LACING_MASK) >> 1;
+        let laces = match lacing {
+            0 => 1,
+            _ => {
+                usize::from(
+                    *data
+                        .get(header_len)
+                        .ok_or_else(|| invalid("lace count is missing"))?,
+                ) + 1
+            }
+        };
+        Ok(BlockHeader {
+            track,
+            relative_timestamp: i16::from_be_bytes([t0, t1]),
+            keyframe: flags & KEYFRAME != 0,
+            laces,
+            header_len,
+            lacing,
+        })
+    }
+}
+
+impl Block {
+    /// Parses SimpleBlock or Block `data` whose first byte is at absolute `offset`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidBlock`] for a short header, a bad track vint or lace sizes that do not add up.
+    pub fn parse(data: &Bytes, offset: u64) -> Result<Block, Error> {
+        let invalid = |reason| Error::InvalidBlock { offset, reason };
+        let BlockHeader {
+            track,
+            relative_timestamp,
+            keyframe,
+            header_len,
+            lacing,
+            laces,
+        } = BlockHeader::parse(data, offset)?;
         let mut rest = data.slice(header_len..);
         let mut rest_offset = offset + header_len as u64;
-        let frames = match (flags & LACING_MASK) >> 1 {
+        let frames = match lacing {
             0 => vec![(rest_offset, rest)],
             lacing => {
-                let (&count_minus_one, _) = rest
-                    .split_first()
-                    .ok_or_else(|| invalid("lace count is missing"))?;
-                let count = usize::from(count_minus_one) + 1;
+                // Past the lace count byte, which BlockHeader::parse has read.
+                let count = laces;
                 rest.advance(1);
                 rest_offset += 1;
                 let sizes = match lacing {

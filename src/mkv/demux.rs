@@ -26,8 +26,8 @@ use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use super::block::Block;
-use super::fragment::{Fragment, Frame};
+use super::block::{Block, BlockHeader};
+use super::fragment::{Fragment, Frame, FrameSummary};
 use super::number::FragmentNumber;
 use super::tags::KvsTags;
 use super::tracks::Tracks;
@@ -46,12 +46,40 @@ pub struct ReadOptions {
     /// On by default: whoever reads a fragment's frames gets them verified. The fragment index
     /// turns it off to walk headers only; the check then happens when a fragment's frames are read.
     pub verify_cluster_crc: bool,
+    /// Keep each frame (a slice of the input) in [`Fragment::frames`]. Off, only the block headers
+    /// are read and [`Fragment::summary`] counts the frames and their times. Lace sizes are then
+    /// checked when the frames are read.
+    pub keep_frames: bool,
+    /// Read the blocks of Clusters whose size is known. Off, such a Cluster is passed over after
+    /// its Timestamp and its fragment's summary is `None` (not counted): reading an archive then
+    /// touches one place per fragment, not one per frame. (An unknown-size Cluster can only be
+    /// passed over block by block, so its blocks are counted in any case.)
+    pub walk_sized_clusters: bool,
+}
+
+impl ReadOptions {
+    /// Element headers only: what the fragment index reads (no CRC-32, no frames, sized Clusters
+    /// passed over).
+    pub const HEADERS: ReadOptions = ReadOptions {
+        verify_cluster_crc: false,
+        keep_frames: false,
+        walk_sized_clusters: false,
+    };
+
+    /// Block headers only: every fragment's frames counted and timed, none kept.
+    pub const SUMMARY: ReadOptions = ReadOptions {
+        verify_cluster_crc: false,
+        keep_frames: false,
+        walk_sized_clusters: true,
+    };
 }
 
 impl Default for ReadOptions {
     fn default() -> ReadOptions {
         ReadOptions {
             verify_cluster_crc: true,
+            keep_frames: true,
+            walk_sized_clusters: true,
         }
     }
 }
@@ -263,6 +291,8 @@ struct OpenFragment {
     tags: KvsTags,
     cluster_timestamp: Option<u64>,
     frames: Vec<Frame>,
+    /// `None` when the Cluster was passed over without counting its frames.
+    summary: Option<FrameSummary>,
     timestamp_scale: TimestampScale,
     tracks: Arc<Tracks>,
 }
@@ -459,8 +489,20 @@ impl Machine {
                         }
                         return Ok(());
                     }
-                    input.skip(usize::from(header.header_len));
-                    let data = input.take(usize::try_from(size).expect("size <= available"));
+                    let header_len = usize::from(header.header_len);
+                    let len = usize::try_from(size).expect("size <= available");
+                    if header.id == ids::SIMPLE_BLOCK && !self.options.keep_frames {
+                        // Headers only: read the block's first bytes where they lie.
+                        let data = input
+                            .available()
+                            .get(header_len..header_len + len)
+                            .expect("size <= available");
+                        self.block_header(data, header.data_offset())?;
+                        input.skip(header_len + len);
+                        continue;
+                    }
+                    input.skip(header_len);
+                    let data = input.take(len);
                     self.handle(Element { header, data })?;
                 }
             }
@@ -528,6 +570,10 @@ impl Machine {
     fn handle(&mut self, element: Element) -> Result<(), Error> {
         match (self.levels.last(), element.id()) {
             (None, ids::EBML) => self.start_document(&element),
+            (_, ids::CLUSTER) if !self.options.walk_sized_clusters => {
+                self.start_cluster(element.header.offset)?;
+                self.pass_over_cluster(&element)
+            }
             (_, ids::CLUSTER) => {
                 self.start_cluster(element.header.offset)?;
                 let mut children = if self.options.verify_cluster_crc {
@@ -535,8 +581,22 @@ impl Machine {
                 } else {
                     element.children_unchecked()
                 };
-                while let Some(child) = children.next_significant()? {
-                    self.cluster_child(&child)?;
+                if self.options.keep_frames {
+                    while let Some(child) = children.next_significant()? {
+                        self.cluster_child(&child)?;
+                    }
+                    return Ok(());
+                }
+                // Headers only: SimpleBlocks are read where they lie, without a `Bytes` each.
+                while let Some((header, data)) = children.next_borrowed()? {
+                    match header.id {
+                        ids::SIMPLE_BLOCK => self.block_header(data, header.data_offset())?,
+                        VOID | CRC32 => {}
+                        _ => self.cluster_child(&Element {
+                            header,
+                            data: element.data.slice_ref(data),
+                        })?,
+                    }
                 }
                 Ok(())
             }
@@ -720,6 +780,57 @@ impl Machine {
         Ok(true)
     }
 
+    /// Reads a sized Cluster's Timestamp (which stamps plain Matroska fragments) and nothing after
+    /// its first block; the fragment's frames stay uncounted.
+    fn pass_over_cluster(&mut self, element: &Element) -> Result<(), Error> {
+        let open = self
+            .open
+            .as_mut()
+            .expect("cluster children come after start_cluster");
+        open.summary = None;
+        let mut children = element.children_unchecked();
+        while let Some((header, data)) = children.next_borrowed()? {
+            match header.id {
+                ids::TIMESTAMP => {
+                    let timestamp = Element {
+                        header,
+                        data: element.data.slice_ref(data),
+                    };
+                    open.cluster_timestamp = Some(timestamp.uint()?);
+                    return Ok(());
+                }
+                ids::SIMPLE_BLOCK | ids::BLOCK_GROUP => return Ok(()),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts a SimpleBlock's frames and times from its header alone (headers-only reading).
+    fn block_header(&mut self, data: &[u8], offset: u64) -> Result<(), Error> {
+        let open = self
+            .open
+            .as_mut()
+            .expect("cluster children come after start_cluster");
+        let header = BlockHeader::parse(data, offset)?;
+        let (pts, lace_duration) = block_timing(
+            open,
+            (header.track, header.relative_timestamp, header.laces),
+            None,
+            offset,
+        )?;
+        // At most 256 laces; the last one starts (laces − 1) lace durations after the first.
+        let steps = i64::try_from(header.laces - 1).expect("at most 255");
+        let last = lace_duration
+            .map_or(Some(Nanos::ZERO), |d| d.checked_mul(steps))
+            .and_then(|step| pts.checked_add(step))
+            .ok_or(Error::TimestampOverflow { offset })?;
+        if let Some(summary) = &mut open.summary {
+            summary.add(pts, last, header.laces as u64);
+        }
+        Ok(())
+    }
+
     fn cluster_child(&mut self, child: &Element) -> Result<(), Error> {
         let open = self
             .open
@@ -730,7 +841,7 @@ impl Machine {
             ids::SIMPLE_BLOCK => {
                 let block = Block::parse(&child.data, child.data_offset())?;
                 let keyframe = block.keyframe;
-                add_block(open, block, None, keyframe)?;
+                add_block(open, block, None, keyframe, self.options.keep_frames)?;
             }
             ids::BLOCK_GROUP => {
                 let mut block = None;
@@ -750,7 +861,7 @@ impl Machine {
                     parent: "BlockGroup",
                     element: "Block",
                 })?;
-                add_block(open, block, duration, !referenced)?;
+                add_block(open, block, duration, !referenced, self.options.keep_frames)?;
             }
             _ => {}
         }
@@ -815,6 +926,7 @@ impl Machine {
             tags,
             cluster_timestamp: None,
             frames: Vec::new(),
+            summary: Some(FrameSummary::default()),
             timestamp_scale: segment.timestamp_scale,
             tracks: Arc::clone(&segment.tracks),
         }
@@ -835,11 +947,20 @@ impl Machine {
             tags,
             cluster_timestamp,
             mut frames,
+            summary,
             timestamp_scale,
             tracks,
         } = open;
         let index = self.emitted;
         self.emitted += 1;
+        let summary = match summary {
+            Some(summary) => Some(
+                summary
+                    .shifted(shift)
+                    .ok_or(Error::TimestampOverflow { offset: start })?,
+            ),
+            None => None,
+        };
         for frame in &mut frames {
             frame.pts = frame
                 .pts
@@ -873,6 +994,7 @@ impl Machine {
             timeline_shift: shift,
             tracks,
             frames,
+            summary,
             tags: tags.other,
             millis_behind_now: tags.millis_behind_now,
             continuation_token: tags.continuation_token,
@@ -998,30 +1120,29 @@ fn check_ebml_header(header: &Element) -> Result<(), Error> {
     Ok(())
 }
 
-/// Turns a block into frames on the file's timeline, with durations and lace timing.
-fn add_block(
-    open: &mut OpenFragment,
-    block: Block,
+/// A block's presentation time on the file's timeline and the duration of each of its laces.
+fn block_timing(
+    open: &OpenFragment,
+    (number, relative_timestamp, laces): (u64, i16, usize),
     duration_ticks: Option<u64>,
-    keyframe: bool,
-) -> Result<(), Error> {
-    let offset = block.frames.first().map_or(0, |(offset, _)| *offset);
+    offset: u64,
+) -> Result<(Nanos, Option<Nanos>), Error> {
     let overflow = || Error::TimestampOverflow { offset };
-    let track = open.tracks.get(block.track);
+    let track = open.tracks.get(number);
     if track.is_some_and(|t| t.content_encoded) {
         return Err(Error::ContentEncoding {
             offset,
-            track: block.track,
+            track: number,
         });
     }
     // Choice: a Cluster without Timestamp counts from 0, as ffmpeg does.
     let cluster = i64::try_from(open.cluster_timestamp.unwrap_or(0)).map_err(|_| overflow())?;
     let ticks = cluster
-        .checked_add(i64::from(block.relative_timestamp))
+        .checked_add(i64::from(relative_timestamp))
         .ok_or_else(overflow)?;
     let pts = open.timestamp_scale.nanos(ticks).ok_or_else(overflow)?;
-    // At most 256 laces (Block::parse).
-    let laces = block.frames.len() as i64;
+    // At most 256 laces (BlockHeader::parse).
+    let laces = laces as i64;
     let default_duration = match track.and_then(|t| t.default_duration) {
         Some(ns) => Some(Nanos::from_unsigned(ns).ok_or_else(overflow)?),
         None => None,
@@ -1034,20 +1155,44 @@ fn add_block(
         },
     };
     // Laced frames share the block's duration equally (RFC 9559 §10.4), as ffmpeg times them.
-    let lace_duration = block_duration.and_then(|d| d.checked_div(laces));
+    Ok((pts, block_duration.and_then(|d| d.checked_div(laces))))
+}
+
+/// Turns a block into frames on the file's timeline, with durations and lace timing; counts them
+/// in the fragment's summary, and keeps them when `keep`.
+fn add_block(
+    open: &mut OpenFragment,
+    block: Block,
+    duration_ticks: Option<u64>,
+    keyframe: bool,
+    keep: bool,
+) -> Result<(), Error> {
+    let offset = block.frames.first().map_or(0, |(offset, _)| *offset);
+    let overflow = || Error::TimestampOverflow { offset };
+    let (pts, lace_duration) = block_timing(
+        open,
+        (block.track, block.relative_timestamp, block.frames.len()),
+        duration_ticks,
+        offset,
+    )?;
     for (i, (offset, data)) in (0i64..).zip(block.frames) {
         let step = lace_duration
             .map_or(Some(Nanos::ZERO), |d| d.checked_mul(i))
             .ok_or_else(overflow)?;
         let pts = pts.checked_add(step).ok_or_else(overflow)?;
-        open.frames.push(Frame {
-            track: block.track,
-            pts,
-            duration: lace_duration,
-            keyframe,
-            offset,
-            data,
-        });
+        if let Some(summary) = &mut open.summary {
+            summary.add(pts, pts, 1);
+        }
+        if keep {
+            open.frames.push(Frame {
+                track: block.track,
+                pts,
+                duration: lace_duration,
+                keyframe,
+                offset,
+                data,
+            });
+        }
     }
     Ok(())
 }

@@ -29,6 +29,35 @@ pub struct Frame {
     pub data: Bytes,
 }
 
+/// How many frames a fragment has and the span of their presentation times: what the fragment
+/// index keeps instead of the frames.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FrameSummary {
+    /// Frames in the fragment.
+    pub count: u64,
+    /// The earliest and latest frame time.
+    pub span: Option<(Nanos, Nanos)>,
+}
+
+impl FrameSummary {
+    /// Counts `frames` more frames shown from `first` to `last` (`first` ≤ `last`).
+    pub(crate) fn add(&mut self, first: Nanos, last: Nanos, frames: u64) {
+        self.count = self.count.saturating_add(frames);
+        self.span = Some(self.span.map_or((first, last), |(low, high)| {
+            (low.min(first), high.max(last))
+        }));
+    }
+
+    /// The summary with every time moved by `shift`, or `None` when one leaves the timeline.
+    pub(crate) fn shifted(self, shift: Nanos) -> Option<FrameSummary> {
+        let span = match self.span {
+            None => None,
+            Some((low, high)) => Some((low.checked_add(shift)?, high.checked_add(shift)?)),
+        };
+        Some(FrameSummary { span, ..self })
+    }
+}
+
 /// One KVS fragment: one Cluster with the metadata the service attached to it (spec §7.1–7.2).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Fragment {
@@ -53,8 +82,12 @@ pub struct Fragment {
     pub timeline_shift: Nanos,
     /// The tracks of the fragment's segment; the same `Arc` as the previous fragment's when unchanged.
     pub tracks: Arc<Tracks>,
-    /// Frames in file order.
+    /// Frames in file order (empty when read with [`super::ReadOptions::keep_frames`] off).
     pub frames: Vec<Frame>,
+    /// How many frames there are and when they are shown (also when the frames are not kept);
+    /// `None` when the reader passed over the Cluster without counting them
+    /// ([`super::ReadOptions::walk_sized_clusters`]).
+    pub summary: Option<FrameSummary>,
     /// Tags other than the KVS ones (producer metadata, muxer statistics), in file order.
     pub tags: Vec<SimpleTag>,
     /// AWS_KINESISVIDEO_MILLIS_BEHIND_NOW.
@@ -76,9 +109,10 @@ impl Fragment {
         self.error.clone().map_or(Ok(()), Err)
     }
 
-    /// Whether the fragment carries media: frames, and no in-band error.
+    /// Whether the fragment carries media: no in-band error, and frames (or a Cluster whose
+    /// frames were not counted).
     pub fn has_media(&self) -> bool {
-        self.error.is_none() && !self.frames.is_empty()
+        self.error.is_none() && self.summary.is_none_or(|s| s.count > 0)
     }
 
     /// The frames of track `track`, in file order.

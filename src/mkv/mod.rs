@@ -17,7 +17,7 @@ pub mod tracks;
 
 pub use demux::{MAX_ELEMENT_SIZE, PushParser, ReadOptions, Reader, Resume};
 pub use error::Error;
-pub use fragment::{Fragment, Frame};
+pub use fragment::{Fragment, Frame, FrameSummary};
 pub use number::FragmentNumber;
 pub use tags::{InBandError, KvsTags, SimpleTag, TagValue};
 pub use tracks::{AudioSettings, TrackEntry, TrackType, Tracks, VideoSettings};

@@ -81,11 +81,18 @@ pub fn origin(
 /// # Errors
 /// As [`origin`].
 pub fn session_origin(archive: &Archive, positions: &[usize]) -> Result<Nanos, ApiError> {
-    let fragments = positions
-        .iter()
-        .filter_map(|&p| archive.index().get(p))
-        .map(|f| (f.synthetic, f.frame_times.map(|(first, _)| first), f.offset));
-    Ok(origin(fragments)?)
+    let fragments = || positions.iter().filter_map(|&p| archive.index().get(p));
+    if fragments().all(|f| !f.synthetic) {
+        return Ok(Nanos::ZERO);
+    }
+    // Plain Matroska: the earliest frame of all, which may need the fragments' blocks walked.
+    let mut earliest = Vec::with_capacity(positions.len());
+    for &position in positions {
+        let summary = archive.summary(position)?;
+        let offset = archive.index().get(position).map_or(0, |f| f.offset);
+        earliest.push((true, summary.span.map(|(first, _)| first), offset));
+    }
+    Ok(origin(earliest)?)
 }
 
 #[cfg(test)]
