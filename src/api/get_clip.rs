@@ -10,7 +10,7 @@ use crate::model::sample::Sample;
 use crate::model::track::TrackInfo;
 use crate::mp4::clip::{ClipInput, write};
 use crate::time::UnixMillis;
-use crate::timeline::{self, TrackChange, Walk};
+use crate::timeline::{self, GapFree, TrackChange, Walk};
 
 /// The service's clip limits: the first 200 fragments or 100 MB, whichever comes first (spec §4.1).
 pub const MAX_FRAGMENTS: usize = 200;
@@ -123,11 +123,16 @@ fn clip_samples(
 ) -> Result<ClipInput, ApiError> {
     let mut per_track: Vec<Vec<Sample>> = vec![Vec::new(); tracks.len()];
     let mut chunks = Vec::new();
+    let mut timeline = GapFree::new();
     let mut walk = Walk::new(archive, selected);
     while let Some((_, window)) = walk.next_window()? {
         check_frames(window.current, &tracks)?;
-        for (track_index, track) in tracks.iter().enumerate() {
-            let samples = timeline::samples(&window, u64::from(track.track_id))?;
+        let mut fragment = tracks
+            .iter()
+            .map(|track| timeline::samples(&window, u64::from(track.track_id)))
+            .collect::<Result<Vec<_>, _>>()?;
+        timeline.place(&mut fragment, window.current.offset)?;
+        for (track_index, samples) in fragment.into_iter().enumerate() {
             if samples.is_empty() {
                 continue;
             }

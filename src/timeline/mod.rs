@@ -7,11 +7,13 @@
 //! for plain Matroska.
 
 mod decode;
+mod gaps;
 mod samples;
 mod tracks;
 mod walk;
 
-pub use samples::{Window, samples};
+pub use gaps::GapFree;
+pub use samples::{MAX_SAMPLE_DURATION, Window, samples};
 pub use tracks::{
     CpdChange, TrackChange, changes, cpd_change, layout, sorted, track_change, track_info,
 };

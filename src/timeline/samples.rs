@@ -22,11 +22,19 @@ pub struct Window<'a> {
     pub next: Option<&'a Fragment>,
 }
 
+/// Choice: a sample lasts at most 20 s, the longest fragment the service accepts (spec §4.2). A
+/// longer hole before the next fragment is a break in the recording (a camera offline overnight),
+/// not a frame to show for hours; a DefaultDuration or BlockDuration beyond it is damage.
+pub const MAX_SAMPLE_DURATION: Nanos = Nanos(20_000_000_000);
+
 /// The samples of track `track` in `window.current`, in decode order.
 ///
-/// A sample lasts until the next sample's decode time; the last one until the track's first
-/// decode time in the next fragment when that is later, else the track's DefaultDuration, else as
-/// long as the sample before it, else its BlockDuration, else 0.
+/// A sample lasts until the next sample's decode time. The last one lasts until the track's first
+/// decode time in the next fragment when that comes later and within [`MAX_SAMPLE_DURATION`];
+/// after a longer break (or at the end) it lasts its own duration: the track's DefaultDuration,
+/// else as long as the sample before it, else its BlockDuration — and, across a break with none
+/// of these, [`MAX_SAMPLE_DURATION`], else 0 at the end. No duration exceeds
+/// [`MAX_SAMPLE_DURATION`].
 ///
 /// # Errors
 /// [`Error::TimeOverflow`] when a derived time leaves the `i64` nanosecond timeline.
@@ -59,21 +67,30 @@ pub fn samples(window: &Window<'_>, track: u64) -> Result<Vec<Sample>, Error> {
         .and_then(Nanos::from_unsigned);
     let mut samples: Vec<Sample> = Vec::with_capacity(pts.len());
     for (i, (frame, &dts_i)) in current.frames_of(track).zip(&dts).enumerate() {
-        let following = dts
-            .get(i + 1)
-            .copied()
-            .or(next_start.filter(|&n| n > dts_i));
-        let duration = match following {
+        let own = || {
+            default_duration
+                .or_else(|| samples.last().map(|s| s.duration))
+                .or(frame.duration)
+        };
+        let duration = match dts.get(i + 1) {
             // A negative step (only where extrapolated decode times meet the sorted ones) is 0.
             Some(next) => next
                 .checked_sub(dts_i)
                 .ok_or_else(|| overflow(current))?
                 .max(Nanos::ZERO),
-            None => default_duration
-                .or_else(|| samples.last().map(|s| s.duration))
-                .or(frame.duration)
-                .unwrap_or(Nanos::ZERO),
-        };
+            None => match next_start.filter(|&n| n > dts_i) {
+                Some(next) => {
+                    let step = next.checked_sub(dts_i).ok_or_else(|| overflow(current))?;
+                    if step <= MAX_SAMPLE_DURATION {
+                        step
+                    } else {
+                        own().unwrap_or(MAX_SAMPLE_DURATION)
+                    }
+                }
+                None => own().unwrap_or(Nanos::ZERO),
+            },
+        }
+        .min(MAX_SAMPLE_DURATION);
         samples.push(Sample {
             dts: dts_i,
             pts: frame.pts,

@@ -21,7 +21,8 @@
 //!   (`origin` is 0 for KVS fragments, whose times count from the Unix epoch). Consecutive fragments
 //!   are thus continuous by construction, and a gap in the media stays a gap. PCR = DTS − 100 ms
 //!   (the decoder gets 100 ms of buffer), from the chunk's earliest DTS up to 40 ms short of its end,
-//!   so PCRs stay monotonic and ≤ 40 ms apart across chunks too.
+//!   so PCRs stay monotonic and ≤ 40 ms apart across chunks too — except across a break in the
+//!   media of more than 20 s, where the PCR jumps (`MAX_PCR_FILL`).
 //! - Continuity counters start at 0 on every PID in every chunk, and every PID carries a multiple of
 //!   16 payload packets per chunk, so each chunk ends with counter 15 and the next chunk's 0 follows
 //!   on. PAT and PMT are sent 16 times, spread over the chunk (before the first PES and then every
@@ -66,6 +67,18 @@ const PSI_REPEATS: usize = 16;
 const PCR_INTERVAL: i128 = 3_600;
 /// How far the PCR runs ahead of the DTS of the PES it starts: 100 ms at 90 kHz.
 const PCR_LEAD: i128 = 9_000;
+/// The longest pause filled with PCR-only packets: 20 s at 90 kHz.
+///
+/// Choice: PCRs fill a pause of up to 20 s between PES packets or after the last one (a sparse
+/// timelapse, a short hole before the next fragment: the longest a sample lasts,
+/// `timeline::MAX_SAMPLE_DURATION`), at most [`MAX_PCR_PACKETS`] per chunk; across a longer break
+/// (or past the budget, which only damaged times reach) the PCR jumps, as it does between two
+/// chunks with a gap. So a chunk holds its fragment's media and at most 188 KB of PCR packets,
+/// never something that grows with a span of time.
+const MAX_PCR_FILL: i128 = 20 * 90_000;
+/// The most PCR-only packets in a chunk: 40 s of PCRs every 40 ms (a 20-s fragment and a 20-s
+/// last sample).
+const MAX_PCR_PACKETS: usize = 1_000;
 /// The Annex-B start code before every NAL unit.
 const START_CODE: &[u8] = &[0, 0, 0, 1];
 /// H.264 access unit delimiter, primary_pic_type 7 (any slice type) (ITU-T H.264 §7.3.2.4).
@@ -280,6 +293,7 @@ fn write_packets(
     let mut psi_counter = 0u8;
     let mut psi_sent = 0;
     let mut last_pcr: Option<i128> = None;
+    let mut budget = MAX_PCR_PACKETS;
     let pcr_pid = layout.pcr_pid();
     let pcr_counter = |counters: &[u8]| {
         counters
@@ -300,12 +314,15 @@ fn write_packets(
                 last_pcr = Some(target);
             }
             None => {}
-            Some(mut last) => {
-                while target - last > PCR_INTERVAL {
-                    last += PCR_INTERVAL;
-                    pcr_only(&mut out, pcr_pid, pcr_counter(&counters), last);
-                }
-                last_pcr = Some(last);
+            Some(last) => {
+                let counter = pcr_counter(&counters);
+                last_pcr = Some(fill_pcr(
+                    &mut out,
+                    (pcr_pid, counter),
+                    last,
+                    target,
+                    &mut budget,
+                ));
             }
         }
         let adaptation = first_adaptation(unit, pcr_stream);
@@ -322,13 +339,40 @@ fn write_packets(
             .expect("one pid per stream");
         write_unit(&mut out, unit, parts, pid, counter, &adaptation);
     }
-    if let (Some(end), Some(mut last)) = (end, last_pcr) {
-        while end - PCR_LEAD - last > PCR_INTERVAL {
-            last += PCR_INTERVAL;
-            pcr_only(&mut out, pcr_pid, pcr_counter(&counters), last);
-        }
+    if let (Some(end), Some(last)) = (end, last_pcr) {
+        let counter = pcr_counter(&counters);
+        fill_pcr(
+            &mut out,
+            (pcr_pid, counter),
+            last,
+            end - PCR_LEAD,
+            &mut budget,
+        );
     }
     out
+}
+
+/// PCR-only packets every 40 ms after `last` up to `target` (90 kHz), when the pause is at most
+/// [`MAX_PCR_FILL`] and `budget` has the packets; returns the last PCR, or `target` where the PCR
+/// jumps instead.
+fn fill_pcr(
+    out: &mut Vec<u8>,
+    (pid, counter): (u16, u8),
+    mut last: i128,
+    target: i128,
+    budget: &mut usize,
+) -> i128 {
+    let pause = target - last;
+    let needed = usize::try_from((pause - 1).max(0) / PCR_INTERVAL).unwrap_or(usize::MAX);
+    if pause > MAX_PCR_FILL || needed > *budget {
+        return target.max(last);
+    }
+    while target - last > PCR_INTERVAL {
+        last += PCR_INTERVAL;
+        pcr_only(out, pid, counter, last);
+        *budget -= 1;
+    }
+    last
 }
 
 /// Stream type and PES builder for a track (spec §5.1).
