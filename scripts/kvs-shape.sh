@@ -13,6 +13,8 @@
 # producer + FRAGMENT_SECONDS + a deterministic 0.150–0.399 s upload latency. Indices listed in
 # SKIP_INDICES (space-separated) are left out but keep their number and time slot (a gap, as in the
 # service's sparse output). KVS_SHAPE_CRC32=0 leaves out the CRC-32 elements ffmpeg writes by default.
+# KVS_SHAPE_PRODUCER_BASE (default 1700000000) is the producer time of Cluster timestamp 0: a producer
+# that restarts its Cluster timestamps at 0 (relative timecodes) keeps a later base.
 # Needs ffmpeg and bc. Sets KVS_SHAPE_NEXT to the index after the last piece.
 KVS_SHAPE_BASE=91343852333181432392682062607743920146159169392
 KVS_SHAPE_STEP=4951760157141521099596496896
@@ -27,7 +29,7 @@ kvs_shape_pieces() {
       # which ffmpeg's muxer takes from the first packet it writes: the first packet in file order.
       # (The csv's start time differs: 0 for the first piece, and it ignores -output_ts_offset.)
       first=$(ffprobe -v error -read_intervals %+#1 -show_entries packet=pts_time -of csv=p=0 "$dir/$name" | head -1)
-      producer=$(printf '%.3f' "$(echo "1700000000 + $first" | bc -l)")
+      producer=$(printf '%.3f' "$(echo "${KVS_SHAPE_PRODUCER_BASE:-1700000000} + $first" | bc -l)")
       server=$(printf '%.3f' "$(echo "$producer + $seconds + $((150 + i * 37 % 250)) / 1000" | bc -l)")
       # ffmpeg writes global metadata as a Tags element before the first Cluster, in insertion
       # order (FN, server, producer); a pipe makes the Segment unknown-size and drops the Cues, as

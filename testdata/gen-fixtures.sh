@@ -19,6 +19,13 @@
 #   cpd-change        H.264 High 320x240 (fragments 0–1) then H.264 High 160x120 (fragments 2–3), + AAC
 #   gap               H.264 High + AAC, 6 s encoded, fragments 2 and 3 dropped (numbers and producer
 #                     timestamps of the others kept: a 2-s hole between fragment 1 and fragment 4)
+#   gap-1h, gap-20h, gap-30d
+#                     H.264 High (2 B-frames) 160x120 15 fps + AAC-LC 48 kHz stereo: 2 s, then a camera
+#                     offline for 1 hour, 20 hours or 30 days, then 2 s more (Cluster timestamps and
+#                     producer timestamps jump alike, as with ABSOLUTE timecodes)
+#   timecode-reset    the same 2 s + 2 s back to back, but the second part's Cluster timestamps start
+#                     again at 0 (a producer restarting with relative timecodes); its producer
+#                     timestamps go on where the first part's end
 #
 # Idempotent: reruns write the same bytes (bit-exact flags, one encoder thread). With --check, each
 # output is also listed by `kvs-remux inspect` (when target/release/kvs-remux exists) and checked:
@@ -116,6 +123,24 @@ shape() {
   encode gap 6 0 $(video 320x240 15) $(audio 48000) -map 0:v -map 1:a \
     $(x264 high 2 15) -c:a aac -profile:a aac_low -ar 48000 -ac 2 -b:a 64k
   shape gap gap 0 "2 3"
+
+  # Two encodes with a camera offline between them: the second starts OFFSET seconds after the first.
+  small_av() { echo "$(video 160x120 15) $(audio 48000) -map 0:v -map 1:a $(x264 high 2 15) -c:a aac -profile:a aac_low -ar 48000 -ac 2 -b:a 48k"; }
+  encode offline-a 2 0 $(small_av)
+  for gap in 1h:3602.2 20h:72002.2 30d:2592002.2; do
+    name="gap-${gap%%:*}" offset="${gap#*:}"
+    encode "$name" 2 "$offset" $(small_av)
+    : >"$tmp/$name.mkv"
+    kvs_shape_pieces "$tmp/$name.mkv" "$tmp/offline-a" "$tmp/offline-a/pieces.csv" 0 1
+    kvs_shape_pieces "$tmp/$name.mkv" "$tmp/$name" "$tmp/$name/pieces.csv" "$KVS_SHAPE_NEXT" 1
+    mv "$tmp/$name.mkv" "$out/$name.mkv"
+  done
+  # The second part's Cluster timestamps restart at 0; its producer timestamps continue 2.2 s on.
+  : >"$tmp/timecode-reset.mkv"
+  kvs_shape_pieces "$tmp/timecode-reset.mkv" "$tmp/offline-a" "$tmp/offline-a/pieces.csv" 0 1
+  KVS_SHAPE_PRODUCER_BASE=1700000002.2 \
+    kvs_shape_pieces "$tmp/timecode-reset.mkv" "$tmp/offline-a" "$tmp/offline-a/pieces.csv" "$KVS_SHAPE_NEXT" 1
+  mv "$tmp/timecode-reset.mkv" "$out/timecode-reset.mkv"
 }
 
 ls -l "$out"/*.mkv >&2
