@@ -405,6 +405,15 @@ fn check_case(case: &Case) {
         std::fs::write(&file, &chunk.data).unwrap();
         gst_parses(&file);
         if let Some(pieces) = &case.pieces {
+            // A chunk holds its fragment's media and nothing that grows with the time to the next
+            // fragment (issue 10): TS overhead, 16 PAT/PMT pairs, at most 1 s of PCR packets.
+            let bound = 2 * pieces[index].len() + 64 * 1024;
+            assert!(
+                chunk.data.len() <= bound,
+                "{label}: {} bytes for a {}-byte fragment",
+                chunk.data.len(),
+                pieces[index].len()
+            );
             // A KVS fragment starts with a key frame: the chunk alone decodes cleanly, to the same
             // frames as its source fragment alone.
             let piece = dir.join(format!("{index}.mkv"));
@@ -562,6 +571,10 @@ fn fixtures_round_trip() {
         ("aac-only", false),
         ("cpd-change", true),
         ("gap", true),
+        ("gap-1h", true),
+        ("gap-20h", true),
+        ("gap-30d", true),
+        ("timecode-reset", false),
     ] {
         let Some(path) = fixture(&format!("{name}.mkv")) else {
             continue;

@@ -171,7 +171,22 @@ pub fn mkvinfo_chunk(chunk: &[u8]) -> Option<MkvinfoChunk> {
             *frames.entry(track).or_insert(0) += laced;
         }
     }
-    Some(MkvinfoChunk { tags, frames })
+    // "| + Cluster timestamp: 720:00:02.200000000" (hours may pass 24).
+    let cluster_ns = lines.iter().find_map(|line| {
+        let (_, time) = line.split_once("Cluster timestamp: ")?;
+        let mut parts = time.split(':');
+        let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
+        let (s, ns) = s.split_once('.')?;
+        let whole: i128 = h.parse::<i128>().ok()? * 3600
+            + m.parse::<i128>().ok()? * 60
+            + s.parse::<i128>().ok()?;
+        Some(whole * 1_000_000_000 + ns.parse::<i128>().ok()?)
+    });
+    Some(MkvinfoChunk {
+        tags,
+        frames,
+        cluster_ns,
+    })
 }
 
 /// What `mkvinfo -v` reads from one fragment chunk.
@@ -181,6 +196,8 @@ pub struct MkvinfoChunk {
     pub tags: Vec<(String, String)>,
     /// Frames per track number.
     pub frames: std::collections::BTreeMap<u64, usize>,
+    /// The first Cluster's timestamp in ns.
+    pub cluster_ns: Option<i128>,
 }
 
 impl MkvinfoChunk {
