@@ -124,8 +124,7 @@ fn json_agrees_with_ffprobe_on_every_real_file() {
 }
 
 fn sample() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/sample/kinesis_video_renderer_example_output.mkv")
+    support::sample()
 }
 
 #[test]

@@ -50,15 +50,7 @@ const FMP4_FIXTURES: &[&str] = &[
 const GAP_FIXTURES: &[&str] = &["gap-1h", "gap-20h", "gap-30d", "timecode-reset"];
 
 fn fixture(name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/fixtures")
-        .join(format!("{name}.mkv"));
-    assert!(
-        path.is_file(),
-        "{} is missing: run testdata/gen-fixtures.sh",
-        path.display()
-    );
-    path
+    support::fixture(name)
 }
 
 /// A scratch directory of this test binary, emptied first.
@@ -76,6 +68,7 @@ fn have_tools() -> bool {
     support::tool("ffmpeg").is_some()
         && support::tool("ffprobe").is_some()
         && support::tool("gst-launch-1.0").is_some()
+        && support::tool("mkvinfo").is_some()
 }
 
 fn kvs_remux(args: &[&str]) -> Output {
@@ -347,12 +340,6 @@ fn fragment_files(source: &Path, dir: &Path) -> Vec<(u64, PathBuf)> {
     }
     tracks.sort();
     tracks
-}
-
-/// What `kvs-remux inspect --json` lists.
-fn inspect(path: &Path) -> Value {
-    let output = kvs_remux(&["inspect", path.to_str().unwrap(), "--json"]);
-    serde_json::from_slice(&output.stdout).expect("inspect --json")
 }
 
 /// Frames per track in the fragments our reader completed (the rest of a truncated file is not ours to
@@ -726,14 +713,9 @@ fn ours_is_video(path: &Path, index: usize) -> bool {
     support::run(ffprobe).lines().nth(index) == Some("video")
 }
 
-/// Source stream index of each MKV track: ffmpeg numbers streams in TrackEntry order.
+/// Source stream index of each MKV track: ffmpeg numbers streams in TrackEntry order (mkvinfo).
 fn track_streams(path: &Path) -> Vec<u64> {
-    inspect(path)["Tracks"]
-        .as_array()
-        .expect("Tracks")
-        .iter()
-        .map(|t| t["TrackNumber"].as_u64().unwrap())
-        .collect()
+    support::mkvinfo_track_numbers(path).expect("mkvinfo (have_tools)")
 }
 
 fn clip_case(source: &Path, name: &str, dir: &Path) {
@@ -967,11 +949,20 @@ fn real_h264_files() -> Vec<PathBuf> {
     support::real_mkv_files()
         .into_iter()
         .filter(|path| {
-            let report = inspect(path);
-            let h264 = report["Tracks"]
-                .as_array()
-                .and_then(|t| t.first())
-                .is_some_and(|t| t["CodecId"] == "V_MPEG4/ISO/AVC");
+            // ffprobe's first stream is the first TrackEntry (GetClip needs H.264 there).
+            let mut ffprobe = Command::new("ffprobe");
+            ffprobe
+                .args([
+                    "-v",
+                    "quiet",
+                    "-show_entries",
+                    "stream=codec_name",
+                    "-of",
+                    "csv=p=0",
+                ])
+                .arg(path);
+            let output = ffprobe.output().unwrap();
+            let h264 = String::from_utf8_lossy(&output.stdout).lines().next() == Some("h264");
             h264 && completed(path).0.values().any(|&n| n > 0) && !stale_crc(path)
         })
         .collect()
@@ -1378,11 +1369,15 @@ fn fmp4_starts_a_new_init_where_the_cpd_changes() {
         ]),
         "fragment cpd-change",
     );
-    let numbers: Vec<String> = inspect(&source)["Fragments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["FragmentNumber"].as_str().unwrap().to_owned())
+    let data = std::fs::read(&source).unwrap();
+    let numbers: Vec<String> = support::ebml_documents(&data)
+        .into_iter()
+        .map(|chunk| {
+            let info = support::mkvinfo_chunk(chunk).expect("mkvinfo");
+            info.tag("AWS_KINESISVIDEO_FRAGMENT_NUMBER")
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     // gen-fixtures.sh: 320x240 for 2 fragments, then 160x120 for 2.
     assert_eq!(numbers.len(), 4);

@@ -34,22 +34,6 @@ const PCR_40_MS: u64 = 27_000 * 40;
 const PCR_MODULUS: u64 = (1 << 33) * 300;
 const CLOCK_MODULUS: u64 = 1 << 33;
 
-fn fixture(name: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("testdata/fixtures")
-        .join(name);
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        !support::under_ci(),
-        "CI=true but {} is missing (testdata/gen-fixtures.sh makes it)",
-        path.display()
-    );
-    eprintln!("SKIP: {} is missing", path.display());
-    None
-}
-
 fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir()
         .join(format!("kvs-remux-oracle-ts-{}", std::process::id()))
@@ -576,9 +560,7 @@ fn fixtures_round_trip() {
         ("gap-30d", true),
         ("timecode-reset", false),
     ] {
-        let Some(path) = fixture(&format!("{name}.mkv")) else {
-            continue;
-        };
+        let path = support::fixture(name);
         let case = case(name, path, jumps).expect("fixture exports");
         check_case(&case);
     }
@@ -586,9 +568,7 @@ fn fixtures_round_trip() {
 
 #[test]
 fn get_ts_fragment_equals_the_export() {
-    let Some(path) = fixture("h264-high-aac.mkv") else {
-        return;
-    };
+    let path = support::fixture("h264-high-aac");
     let archive = archive(&path);
     let media = archive.index().media();
     let (chunks, error) = export_all(&archive, &TsOptions::default());
@@ -609,15 +589,14 @@ fn refused_combinations_name_the_service_exception() {
         ("h264-alaw", "UnsupportedStreamMediaTypeException"),
         ("h264-mulaw", "UnsupportedStreamMediaTypeException"),
     ] {
-        let Some(path) = fixture(&format!("{name}.mkv")) else {
-            continue;
-        };
+        let path = support::fixture(name);
         let (chunks, error) = export_all(&archive(&path), &TsOptions::default());
         assert!(chunks.is_empty(), "{name}");
         assert_eq!(error.expect(name).code(), code, "{name}");
     }
     // H.265 behind the option: written as stream type 0x24 and decoded to the source's frames.
-    if let Some(path) = fixture("h265-main-aac.mkv") {
+    {
+        let path = support::fixture("h265-main-aac");
         let (chunks, error) = export_all(&archive(&path), &TsOptions { allow_hevc: true });
         assert!(error.is_none(), "{error:?}");
         let all: Vec<u8> = chunks.iter().flat_map(|c| c.data.to_vec()).collect();
@@ -634,7 +613,8 @@ fn refused_combinations_name_the_service_exception() {
     }
     // Missing codec private data: track 2's AudioSpecificConfig (AAC-LC 48 kHz stereo, `11 90`)
     // turned into a Void in every fragment.
-    if let Some(path) = fixture("h264-high-aac.mkv") {
+    {
+        let path = support::fixture("h264-high-aac");
         let mut bytes = support::load(&path).to_vec();
         let cpds = support::codec_privates(&bytes, &[0x11, 0x90]);
         assert_eq!(cpds.len(), 4, "one ASC per fragment");
@@ -655,9 +635,7 @@ fn refused_combinations_name_the_service_exception() {
 
 #[test]
 fn cli_writes_one_file_per_fragment_and_warns_on_bad_input() {
-    let Some(path) = fixture("h264-high-aac.mkv") else {
-        return;
-    };
+    let path = support::fixture("h264-high-aac");
     let bin = env!("CARGO_BIN_EXE_kvs-remux");
     let out = scratch_dir("cli-good");
     let status = Command::new(bin)
@@ -717,7 +695,8 @@ fn cli_writes_one_file_per_fragment_and_warns_on_bad_input() {
     assert!(!strict.exists());
 
     // A refused codec: the service's exception name, nothing written.
-    if let Some(alaw) = fixture("h264-alaw.mkv") {
+    {
+        let alaw = support::fixture("h264-alaw");
         let out = scratch_dir("cli-alaw");
         let output = Command::new(bin)
             .arg("ts")

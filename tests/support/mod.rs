@@ -49,6 +49,51 @@ pub fn real_mkv_files() -> Vec<PathBuf> {
     files
 }
 
+/// `testdata/fixtures/NAME.mkv`, made by testdata/gen-fixtures.sh and committed: a missing one is a
+/// broken checkout, never a skip.
+pub fn fixture(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/fixtures")
+        .join(format!("{name}.mkv"));
+    assert!(
+        path.is_file(),
+        "{} is missing: run testdata/gen-fixtures.sh",
+        path.display()
+    );
+    path
+}
+
+/// The bundled real GetMedia response (testdata/sample/README.md).
+pub fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/sample/kinesis_video_renderer_example_output.mkv")
+}
+
+/// TrackNumber of each TrackEntry of the file's first Tracks, in order, as `mkvinfo` lists them
+/// (ffmpeg numbers its streams in the same order). `None` (skip) when mkvinfo is missing.
+pub fn mkvinfo_track_numbers(path: &Path) -> Option<Vec<u64>> {
+    let mut mkvinfo = tool("mkvinfo")?;
+    mkvinfo.arg(path);
+    let text = run(mkvinfo);
+    let mut numbers = Vec::new();
+    for line in text.lines() {
+        if line
+            .trim_start_matches(['|', ' ', '+'])
+            .starts_with("Cluster")
+        {
+            break;
+        }
+        // "|  + Track number: 1 (track ID for mkvmerge & mkvextract: 0)"
+        if let Some((_, rest)) = line.split_once("+ Track number: ") {
+            let number = rest.split_whitespace().next().unwrap().parse().unwrap();
+            if !numbers.contains(&number) {
+                numbers.push(number);
+            }
+        }
+    }
+    Some(numbers)
+}
+
 /// A command for an external tool, or `None` (skip) outside CI when it is not installed.
 pub fn tool(name: &str) -> Option<Command> {
     let found = Command::new(name).arg("-version").output().is_ok()
