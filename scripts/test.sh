@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The one test command (README, .ci/run): installs what the tests need when missing, then runs
-# rustfmt, clippy -D warnings, rustdoc -D warnings, every test, and a short run of each fuzz target.
+# rustfmt, clippy -D warnings, rustdoc -D warnings, every test (with overflow checks, in the
+# test-release profile; the hostile-input tests once more in a debug build), a check that the
+# library without the `cli` feature pulls no CLI parser, and a short time-bounded run of each fuzz
+# target. Every test binary runs even after a failure; the last line counts them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +12,7 @@ command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v mkvextract >/dev/null || missing+=(mkvtoolnix)
 command -v python3 >/dev/null || missing+=(python3)
 command -v gst-launch-1.0 >/dev/null || missing+=(gstreamer1.0-tools)
+[ -x /usr/bin/time ] || missing+=(time)
 [ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstisomp4.so ] || missing+=(gstreamer1.0-plugins-good)
 [ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstmpegtsdemux.so ] || missing+=(gstreamer1.0-plugins-bad)
 # shellcheck source=apt-install.sh
@@ -18,13 +22,21 @@ apt_install test.sh "${missing[@]}"
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
-mkdir -p target
-cargo test --locked --release 2>&1 | tee target/test-output.txt
+if cargo tree --locked -e normal --no-default-features --prefix none | grep -E '^(clap|serde_json) '; then
+  echo "test.sh: the library without the cli feature depends on a CLI crate" >&2
+  exit 1
+fi
 
-# Fuzz smoke: every target for 20 000 runs from its seeds (the long runs are scripts/fuzz.sh).
+mkdir -p target
+status=0
+cargo test --locked --profile test-release --no-fail-fast 2>&1 | tee target/test-output.txt || status=1
+# Hostile input in a debug build too (overflow checks and debug assertions of the dev profile).
+cargo test --locked --no-fail-fast --test hostile 2>&1 | tee -a target/test-output.txt || status=1
+
+# Fuzz smoke: every target for a few seconds from its seeds (the long runs are scripts/fuzz.sh 3600).
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
-  scripts/fuzz.sh 0 -runs=20000
+  scripts/fuzz.sh 10 || status=1
 else
   echo "nightly toolchain absent: fuzz smoke not run"
 fi
@@ -32,3 +44,4 @@ fi
 # One closing line for the whole run (the last cargo summary is the doc-tests', which has none).
 awk '/^test result:/ { passed += $4; failed += $6 } END { printf "tests: %d passed, %d failed\n", passed, failed }' \
   target/test-output.txt
+exit "$status"
