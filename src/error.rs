@@ -75,6 +75,17 @@ impl fmt::Display for Exception {
 
 /// A failure as the service would report it: [`ApiError::exception`] names it, `Display` gives
 /// `ExceptionName: message`, the message ending in ` (offset N)` when it points into the input.
+///
+/// # Examples
+/// ```
+/// use kvs_remux::Archive;
+///
+/// let error = Archive::from_bytes(bytes::Bytes::from_static(b"\x89PNG\r\n\x1a\n...")).unwrap_err();
+/// assert_eq!(error.code(), "InvalidArgumentException");
+/// assert_eq!(error.http_status(), 400);
+/// assert_eq!(error.offset(), Some(0));
+/// assert!(error.to_string().contains("89 50 4e 47"));
+/// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum ApiError {

@@ -45,6 +45,19 @@ pub fn get_mp4_init_fragment(
 /// neighbouring fragments continue reordered decode times and end the last sample, so the segment
 /// equals the one [`export`] writes for it; mfhd's sequence number is `index + 1`.
 ///
+/// # Examples
+/// ```
+/// use kvs_remux::Archive;
+/// use kvs_remux::api::fmp4::{get_mp4_init_fragment, get_mp4_media_fragment};
+///
+/// let archive = Archive::open("testdata/fixtures/h264-high-aac.mkv".as_ref())?;
+/// let session = archive.index().media();
+/// let init = get_mp4_init_fragment(&archive, session[0], 1)?;
+/// let segment = get_mp4_media_fragment(&archive, &session, 2, 1)?;
+/// assert_eq!((&init[4..8], &segment[0][4..8]), (&b"ftyp"[..], &b"moof"[..]));
+/// # Ok::<(), kvs_remux::ApiError>(())
+/// ```
+///
 /// # Errors
 /// ResourceNotFoundException when `index` is past the session or the fragment has no samples of
 /// the track; the codec private data checks; a time the writer cannot express.
@@ -134,6 +147,22 @@ impl Fmp4Part {
 ///
 /// The iterator stops after the first error: a track whose CPD is missing, invalid or
 /// unsupported, a time the writer cannot express, damage found while reading frames.
+///
+/// # Examples
+/// ```
+/// use kvs_remux::Archive;
+/// use kvs_remux::api::fmp4::export;
+///
+/// let archive = Archive::open("testdata/fixtures/h264-high-aac.mkv".as_ref())?;
+/// let mut files = Vec::new();
+/// for part in export(&archive) {
+///     files.push(part?.relative_path());
+/// }
+/// // Two tracks: an init segment and four media segments each.
+/// assert_eq!(files.len(), 10);
+/// assert_eq!(files[0], std::path::Path::new("track1/init.mp4"));
+/// # Ok::<(), kvs_remux::ApiError>(())
+/// ```
 pub fn export(archive: &Archive) -> Fmp4Export<'_> {
     let media = archive.index().media();
     let tracks: BTreeSet<u64> = media

@@ -37,6 +37,18 @@ impl TsChunk {
 /// [`export`] writes for it), the fragment after it ends the last sample. Times are the fragment's
 /// own (see [`crate::ts::writer`] for how consecutive chunks join).
 ///
+/// # Examples
+/// ```
+/// use kvs_remux::Archive;
+/// use kvs_remux::api::ts::{TsOptions, get_ts_fragment};
+///
+/// let archive = Archive::open("testdata/fixtures/h264-high-aac.mkv".as_ref())?;
+/// let session = archive.index().media();
+/// let chunk = get_ts_fragment(&archive, &session, 0, &TsOptions::default())?;
+/// assert_eq!((chunk.len() % 188, chunk[0]), (0, 0x47));
+/// # Ok::<(), kvs_remux::ApiError>(())
+/// ```
+///
 /// # Errors
 /// ResourceNotFoundException when `index` is past the session; the codec private data checks
 /// (MissingCodecPrivateDataException, ...); UnsupportedStreamMediaTypeException for H.265 without
@@ -70,6 +82,18 @@ pub fn get_ts_fragment(
 /// As an HLS session with MPEG_TS does, the tracks (numbers and codecs) must stay those of the first
 /// fragment; codec private data may change (spec §6), the new parameter sets travel in-band. The
 /// iterator stops after the first error.
+///
+/// # Examples
+/// ```
+/// use kvs_remux::Archive;
+/// use kvs_remux::api::ts::{TsOptions, export};
+///
+/// let archive = Archive::open("testdata/fixtures/h264-alaw.mkv".as_ref())?;
+/// // G.711 is not carried in MPEG-TS (spec §5.1): the first item is the service's refusal.
+/// let first = export(&archive, &TsOptions::default()).next().unwrap();
+/// assert_eq!(first.unwrap_err().code(), "UnsupportedStreamMediaTypeException");
+/// # Ok::<(), kvs_remux::ApiError>(())
+/// ```
 pub fn export<'a>(archive: &'a Archive, options: &TsOptions) -> TsExport<'a> {
     let media = archive.index().media();
     let origin = timeline::session_origin(archive, &media);

@@ -42,6 +42,20 @@ pub struct Damage {
 }
 
 /// The fragments of a stream: an index of their metadata and the inputs that hold their bytes.
+///
+/// # Examples
+/// ```
+/// use kvs_remux::Archive;
+///
+/// let archive = Archive::open("testdata/fixtures/gap.mkv".as_ref())?;
+/// assert!(archive.damage().is_empty());
+/// let first = &archive.index().fragments()[0];
+/// assert_eq!(first.number.to_string(), "91343852333181432392682062607743920146159169392");
+/// // Frames are read when asked for, as slices of the input.
+/// let fragment = archive.read(0)?;
+/// assert_eq!(fragment.frames.len() as u64, archive.summary(0)?.count);
+/// # Ok::<(), kvs_remux::ApiError>(())
+/// ```
 #[derive(Debug)]
 pub struct Archive {
     sources: Vec<Source>,

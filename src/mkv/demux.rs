@@ -1267,6 +1267,25 @@ impl Iterator for Reader {
 /// Fragments equal those of [`Reader`] over the concatenated input, for every split. A fragment is
 /// handed out as soon as it is known complete (GetMedia's closing tags, or the next element), and
 /// the frames of the fragment still arriving are visible through [`PushParser::open_frames`].
+///
+/// # Examples
+/// ```
+/// use kvs_remux::PushParser;
+///
+/// let stream = std::fs::read("testdata/sample/kinesis_video_renderer_example_output.mkv")?;
+/// let mut parser = PushParser::new();
+/// let mut fragments = 0;
+/// for chunk in stream.chunks(64 * 1024) {
+///     parser.push(chunk)?;
+///     while let Some(fragment) = parser.next_fragment() {
+///         assert!(fragment.error.is_none());
+///         fragments += 1;
+///     }
+/// }
+/// parser.finish()?;
+/// assert_eq!(fragments + parser.next_fragment().map_or(0, |_| 1), 8);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct PushParser {
     machine: Machine,
     input: StreamInput,
