@@ -189,16 +189,10 @@ fn stdin_and_directory_give_the_same_report_as_the_file() {
     // One file per fragment, split where each EBML header starts (how GetMediaForFragmentList chunks arrive).
     let dir = std::env::temp_dir().join(format!("kvs-inspect-dir-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let starts: Vec<usize> = bytes
-        .windows(4)
-        .enumerate()
-        .filter(|(_, w)| *w == [0x1A, 0x45, 0xDF, 0xA3])
-        .map(|(i, _)| i)
-        .collect();
-    assert_eq!(starts.len(), 8);
-    for (i, start) in starts.iter().enumerate() {
-        let end = starts.get(i + 1).copied().unwrap_or(bytes.len());
-        std::fs::write(dir.join(format!("{i:03}.mkv")), &bytes[*start..end]).unwrap();
+    let chunks = support::ebml_documents(&bytes);
+    assert_eq!(chunks.len(), 8);
+    for (i, chunk) in chunks.iter().enumerate() {
+        std::fs::write(dir.join(format!("{i:03}.mkv")), chunk).unwrap();
     }
     let from_dir = json_of(&inspect(&["--json", dir.to_str().unwrap()], None));
     std::fs::remove_dir_all(&dir).unwrap();

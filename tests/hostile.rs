@@ -88,18 +88,9 @@ fn sample_bytes() -> Vec<u8> {
 
 /// The sample's fragments (GetMedia output: each fragment is its own EBML document).
 fn sample_fragments(bytes: &[u8]) -> Vec<&[u8]> {
-    let starts: Vec<usize> = bytes
-        .windows(4)
-        .enumerate()
-        .filter(|(_, w)| *w == [0x1A, 0x45, 0xDF, 0xA3])
-        .map(|(i, _)| i)
-        .collect();
-    assert_eq!(starts.len(), 8, "testdata/sample/README.md: 8 fragments");
-    starts
-        .iter()
-        .enumerate()
-        .map(|(i, &start)| &bytes[start..starts.get(i + 1).copied().unwrap_or(bytes.len())])
-        .collect()
+    let fragments = support::ebml_documents(bytes);
+    assert_eq!(fragments.len(), 8, "testdata/sample/README.md: 8 fragments");
+    fragments
 }
 
 /// The 47-digit AWS_KINESISVIDEO_FRAGMENT_NUMBER of one sample fragment (the first digit run after the tag name).
