@@ -219,20 +219,8 @@ fn report_damage(damage: &[Damage], strict: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Refuses an output file that is one of the inputs before any work is done.
-fn check_output(outfile: &Path, path: &Path) -> Result<(), Failure> {
-    if outfile.as_os_str() == "-" || path.as_os_str() == "-" {
-        return Ok(());
-    }
-    let inputs = source::list(path)
-        .map(|sources| Inputs::new(sources.iter().filter_map(|s| s.identity)))
-        .unwrap_or_default();
-    Ok(inputs.check(outfile)?)
-}
-
 /// `get-clip`: the clip of what was read completely.
 fn clip(path: &Path, outfile: &Path, request: &ClipRequest, strict: bool) -> Result<(), Failure> {
-    check_output(outfile, path)?;
     let (archive, inputs) = open(path, strict)?;
     let clip = get_clip(&archive, request)?;
     sink::write_file(outfile, &clip.chunks, &inputs)?;
