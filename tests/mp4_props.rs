@@ -118,8 +118,12 @@ proptest! {
                 start = end;
             }
         }
-        let input = writer::clip::ClipInput { tracks: tracks.clone(), samples: vec![video.clone(), audio.clone()], chunks };
-        let file: Vec<u8> = writer::clip::write(&input).unwrap().concat();
+        let mut clip = writer::clip::ClipBuilder::new(tracks.clone());
+        for (index, range) in chunks {
+            let samples = if index == 0 { &video } else { &audio };
+            clip.push(index, &samples[range]).unwrap();
+        }
+        let file: Vec<u8> = clip.finish().unwrap().concat();
         let mut reader = read(file);
         // Each track's timeline starts at its first decode time (clip.rs).
         check_track(&mut reader, &tracks[0], &video, video[0].dts.0)?;

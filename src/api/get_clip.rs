@@ -5,10 +5,9 @@ use bytes::Bytes;
 use crate::archive::{Archive, IndexedFragment, Selection, TimestampKind};
 use crate::codec::{CodecConfig, CodecKind, G711Format, nal};
 use crate::error::ApiError;
-use crate::mkv::{Fragment, FragmentNumber, Tracks};
-use crate::model::sample::Sample;
+use crate::mkv::{Fragment, Tracks};
 use crate::model::track::TrackInfo;
-use crate::mp4::clip::{ClipInput, write};
+use crate::mp4::clip::ClipBuilder;
 use crate::time::UnixMillis;
 use crate::timeline::{self, GapFree, TrackChange, Walk};
 
@@ -41,8 +40,8 @@ pub struct ClipRequest {
 pub struct Clip {
     /// The MP4 as chunks: `[ftyp + moov + mdat header, sample, ...]`.
     pub chunks: Vec<Bytes>,
-    /// Fragment numbers in the clip, in order.
-    pub fragments: Vec<FragmentNumber>,
+    /// The fragments in the clip (positions in the archive's index), in clip order.
+    pub fragments: Vec<usize>,
     /// Whether the limits cut the range short.
     pub truncated: bool,
 }
@@ -85,14 +84,9 @@ pub fn get_clip(archive: &Archive, request: &ClipRequest) -> Result<Clip, ApiErr
     for fragment in selected.iter().filter_map(|&p| index.get(p)) {
         check_unchanged(&first.tracks, fragment, &tracks)?;
     }
-    let fragments = selected
-        .iter()
-        .filter_map(|&p| index.get(p).map(|f| f.number.clone()))
-        .collect();
-    let input = clip_samples(archive, selected, tracks)?;
     Ok(Clip {
-        chunks: write(&input)?,
-        fragments,
+        chunks: clip_chunks(archive, &selected, tracks)?,
+        fragments: selected,
         truncated,
     })
 }
@@ -114,39 +108,29 @@ fn check_range(request: &ClipRequest) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Reads the selected fragments in order (each once) into the clip's samples: per track, and the
-/// chunks (one per fragment and track) they are written in.
-fn clip_samples(
+/// Reads the selected fragments in order (each once, with their neighbours) into the clip: per
+/// fragment and track one chunk, the fragments placed on a gap-free timeline.
+fn clip_chunks(
     archive: &Archive,
-    selected: Vec<usize>,
+    selected: &[usize],
     tracks: Vec<TrackInfo>,
-) -> Result<ClipInput, ApiError> {
-    let mut per_track: Vec<Vec<Sample>> = vec![Vec::new(); tracks.len()];
-    let mut chunks = Vec::new();
+) -> Result<Vec<Bytes>, ApiError> {
+    let numbers: Vec<u64> = tracks.iter().map(|t| u64::from(t.track_id)).collect();
+    let mut clip = ClipBuilder::new(tracks);
     let mut timeline = GapFree::new();
-    let mut walk = Walk::new(archive, selected);
+    let mut walk = Walk::new(archive, selected.to_vec());
     while let Some((_, window)) = walk.next_window()? {
-        check_frames(window.current, &tracks)?;
-        let mut fragment = tracks
+        check_frames(window.current, clip.tracks())?;
+        let mut fragment = numbers
             .iter()
-            .map(|track| timeline::samples(&window, u64::from(track.track_id)))
+            .map(|&number| timeline::samples(&window, number))
             .collect::<Result<Vec<_>, _>>()?;
         timeline.place(&mut fragment, window.current.offset)?;
-        for (track_index, samples) in fragment.into_iter().enumerate() {
-            if samples.is_empty() {
-                continue;
-            }
-            let list = per_track.get_mut(track_index).expect("one list per track");
-            let start = list.len();
-            list.extend(samples);
-            chunks.push((track_index, start..list.len()));
+        for (index, samples) in fragment.iter().enumerate() {
+            clip.push(index, samples)?;
         }
     }
-    Ok(ClipInput {
-        tracks,
-        samples: per_track,
-        chunks,
-    })
+    Ok(clip.finish()?)
 }
 
 /// The first 200 fragments or 100 MB, whole fragments only (spec §1.4 "truncation, not error").

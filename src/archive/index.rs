@@ -2,13 +2,13 @@
 //! headers; range selection on either timestamp, producer-timestamp de-duplication and stable
 //! paging cursors, as every operation selects fragments (spec §1.2, §1.4, §1.5).
 //!
-//! Memory: one [`IndexedFragment`] per fragment, under 160 bytes plus the `Tracks` it shares with
-//! the other fragments of its configuration; frames are never kept.
+//! Memory: one [`IndexedFragment`] per fragment, 120 bytes plus the `Tracks` it shares with the
+//! other fragments of its configuration; frames are never kept.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::mkv::{Fragment, FragmentNumber, FrameSummary, InBandError, Resume, Tracks};
+use crate::mkv::{Fragment, FragmentNumber, InBandError, Resume, Tracks};
 use crate::time::UnixMillis;
 
 /// Which fragment timestamp a request selects by (FragmentSelectorType and its kin, spec §2).
@@ -33,14 +33,15 @@ pub struct IndexedFragment {
     /// Whether the input had no KVS fragment number (plain Matroska).
     pub synthetic: bool,
     /// Which input of the archive holds it.
-    pub source: usize,
+    pub source: u32,
     /// Absolute offset of its first byte in that input.
     pub offset: u64,
     /// Its bytes as stored (FragmentSizeInBytes, spec §1.2).
     pub size: u64,
-    /// How many frames it has and when they are shown; `None` when the index walk passed over its
-    /// Cluster (sized Clusters are not walked: [`crate::Archive::summary`] reads them when asked).
-    pub summary: Option<FrameSummary>,
+    /// Whether it has frames: `Some` when the index walk counted them (an unknown-size Cluster, or
+    /// no Cluster at all), `None` when it passed over a sized Cluster ([`crate::Archive::summary`]
+    /// counts them when asked).
+    pub has_frames: Option<bool>,
     /// The tracks of its segment; one `Arc` per configuration.
     pub tracks: Arc<Tracks>,
     /// The in-band error of an error chunk (spec §1.3).
@@ -51,7 +52,7 @@ pub struct IndexedFragment {
 
 impl IndexedFragment {
     /// The metadata of `fragment`, read from input `source`.
-    pub fn of(fragment: &Fragment, source: usize) -> IndexedFragment {
+    pub fn of(fragment: &Fragment, source: u32) -> IndexedFragment {
         IndexedFragment {
             number: fragment.number.clone(),
             producer_timestamp: fragment.producer_timestamp,
@@ -60,7 +61,7 @@ impl IndexedFragment {
             source,
             offset: fragment.offset,
             size: fragment.size,
-            summary: fragment.summary,
+            has_frames: fragment.summary.map(|s| s.count > 0),
             tracks: Arc::clone(&fragment.tracks),
             error: fragment.error.clone().map(Box::new),
             resume: fragment.resume.clone(),
@@ -69,7 +70,7 @@ impl IndexedFragment {
 
     /// Whether it carries media: no in-band error, and frames (or a Cluster not yet counted).
     pub fn has_media(&self) -> bool {
-        self.error.is_none() && self.summary.is_none_or(|s| s.count > 0)
+        self.error.is_none() && self.has_frames != Some(false)
     }
 
     /// Its producer or server timestamp.
@@ -111,7 +112,7 @@ pub struct FragmentIndex {
 
 impl FragmentIndex {
     /// Adds a fragment read from input `source`.
-    pub(crate) fn push(&mut self, fragment: &Fragment, source: usize) {
+    pub(crate) fn push(&mut self, fragment: &Fragment, source: u32) {
         self.fragments.push(IndexedFragment::of(fragment, source));
     }
 

@@ -110,7 +110,7 @@ impl Archive {
         let mut index = FragmentIndex::default();
         let mut damage = Vec::new();
         let mut kept = Vec::with_capacity(sources.len().min(KEEP_INPUTS));
-        for (id, source) in sources.iter().enumerate() {
+        for (id, source) in (0u32..).zip(&sources) {
             let bytes = source.load().map_err(|e| input_error(&source.name, &e))?;
             let before = index.len();
             if bytes.is_empty() {
@@ -186,15 +186,15 @@ impl Archive {
             .ok_or_else(|| ApiError::InvalidArgument {
                 message: format!("no fragment at position {position}"),
             })?;
-        let source = self
-            .sources
-            .get(entry.source)
+        let source = usize::try_from(entry.source)
+            .ok()
+            .and_then(|id| self.sources.get(id))
             .expect("indexed fragments name their input");
         let changed = || ApiError::InputUnreadable {
             path: source.name.clone(),
             message: "the file changed since it was indexed".into(),
         };
-        let bytes = self.bytes(entry.source)?;
+        let bytes = self.bytes(usize::try_from(entry.source).expect("u32 fits in usize"))?;
         let range = usize::try_from(entry.offset)
             .ok()
             .zip(usize::try_from(entry.size).ok())
@@ -215,19 +215,19 @@ impl Archive {
         }
     }
 
-    /// How many frames the fragment at `position` has and when they are shown: from the index when
-    /// its walk counted them, else by walking the fragment's block headers now.
+    /// How many frames the fragment at `position` has and when they are shown, by walking the
+    /// fragment's block headers (the index keeps only whether it has frames).
     ///
     /// # Errors
     /// As [`Archive::read`].
     pub fn summary(&self, position: usize) -> Result<FrameSummary, ApiError> {
-        match self.index.get(position).and_then(|f| f.summary) {
-            Some(summary) => Ok(summary),
-            None => Ok(self
-                .read_with(position, ReadOptions::SUMMARY)?
-                .summary
-                .unwrap_or_default()),
+        if self.index.get(position).and_then(|f| f.has_frames) == Some(false) {
+            return Ok(FrameSummary::default());
         }
+        Ok(self
+            .read_with(position, ReadOptions::SUMMARY)?
+            .summary
+            .unwrap_or_default())
     }
 
     /// The bytes of input `source`: kept, cached, or loaded again.

@@ -141,7 +141,8 @@ pub fn write_file(path: &Path, chunks: &[Bytes], inputs: &Inputs) -> Result<(), 
 pub struct StagedDir {
     target: PathBuf,
     stage: tempfile::TempDir,
-    files: Vec<PathBuf>,
+    /// How many files are staged (their names are the staging directory's listing).
+    files: usize,
     inputs: Inputs,
 }
 
@@ -161,7 +162,7 @@ impl StagedDir {
         Ok(StagedDir {
             target: target.to_owned(),
             stage,
-            files: Vec::new(),
+            files: 0,
             inputs,
         })
     }
@@ -179,36 +180,60 @@ impl StagedDir {
         write_chunks(&mut file, chunks)
             .and_then(|()| file.flush())
             .map_err(write_error(&self.target.join(relative)))?;
-        self.files.push(relative.to_owned());
+        self.files += 1;
         Ok(())
     }
 
     /// How many files are staged.
     pub fn len(&self) -> usize {
-        self.files.len()
+        self.files
     }
 
     /// Whether nothing is staged.
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.files == 0
     }
 
     /// Moves every staged file into the target directory (replacing files of the same name) and
-    /// removes the staging directory.
+    /// removes the staging directory. The staged files are found by listing the staging directory,
+    /// so staging a million files keeps no list of them in memory.
     ///
     /// # Errors
     /// [`OutputError::IsInput`] when a staged file would replace an input; [`OutputError::Write`].
     pub fn commit(self) -> Result<(), OutputError> {
-        for relative in &self.files {
-            self.inputs.check(&self.target.join(relative))?;
-        }
+        self.each_staged(&mut |relative| self.inputs.check(&self.target.join(relative)))?;
         fs::create_dir_all(&self.target).map_err(write_error(&self.target))?;
-        for relative in &self.files {
+        self.each_staged(&mut |relative| {
             let to = self.target.join(relative);
             if let Some(dir) = to.parent() {
                 fs::create_dir_all(dir).map_err(write_error(&to))?;
             }
-            fs::rename(self.stage.path().join(relative), &to).map_err(write_error(&to))?;
+            fs::rename(self.stage.path().join(relative), &to).map_err(write_error(&to))
+        })
+    }
+
+    /// Calls `action` with the path (relative to the staging directory) of every staged file.
+    fn each_staged(
+        &self,
+        action: &mut dyn FnMut(&Path) -> Result<(), OutputError>,
+    ) -> Result<(), OutputError> {
+        let mut dirs = vec![PathBuf::new()];
+        while let Some(dir) = dirs.pop() {
+            let listing =
+                fs::read_dir(self.stage.path().join(&dir)).map_err(write_error(&self.target))?;
+            for entry in listing {
+                let entry = entry.map_err(write_error(&self.target))?;
+                let relative = dir.join(entry.file_name());
+                if entry
+                    .file_type()
+                    .map_err(write_error(&self.target))?
+                    .is_dir()
+                {
+                    dirs.push(relative);
+                } else {
+                    action(&relative)?;
+                }
+            }
         }
         Ok(())
     }

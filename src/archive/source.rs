@@ -153,8 +153,9 @@ fn load_file(path: &Path, len: u64) -> io::Result<Bytes> {
         return Ok(Bytes::new());
     }
     if len <= READ_LIMIT {
-        let mut buffer = Vec::new();
-        // len ≤ 64 MiB: the reservation is bounded, and take() stops at the length listed.
+        // len is the file's own length, at most 64 MiB: the reservation is bounded, and take()
+        // stops at the length listed.
+        let mut buffer = Vec::with_capacity(usize::try_from(len).map_err(io::Error::other)?);
         file.take(len).read_to_end(&mut buffer)?;
         return Ok(Bytes::from(buffer));
     }

@@ -1,18 +1,14 @@
 //! A progressive MP4 (GetClip, spec §1.4, §8.5, §9.12): ftyp, moov with full sample tables, mdat.
 //!
-//! The moov is computed from the sample index before any sample is written, so a clip of any size
-//! needs memory for its tables only; sample data are the input's own slices, written after.
-//!
-//! Steps: `track_layout` turns each track's samples into sample tables and an edit list,
-//! `movie_duration` takes the longest track, `chunk_positions` lays the samples out in the mdat,
-//! `settle_header` writes ftyp + moov + mdat header with the chunk offsets that header implies.
-
-use std::ops::Range;
+//! [`ClipBuilder`] takes the samples chunk by chunk (a fragment's samples of one track) and keeps
+//! only what the moov needs: per sample its table rows (13 bytes) and its bytes (a slice of the
+//! input), so a clip of a million fragments needs memory for its tables, not for its samples.
+//! [`ClipBuilder::finish`] computes the moov before any sample is written; the sample data follow
+//! as the input's own slices.
 
 use bytes::Bytes;
 
 use super::Error;
-use super::fragment::timings;
 use super::init::{Edit, Profile, ftyp, mvhd, trak};
 use super::tables::SampleTables;
 use super::write::{mdat_header, write_box};
@@ -23,148 +19,196 @@ use crate::time::Nanos;
 /// Nanoseconds per millisecond of the movie timescale.
 const NS_PER_MS: i128 = 1_000_000;
 
-/// The samples of a clip: per track in decode order, and the chunks they are written in.
-#[derive(Debug, Clone)]
-pub struct ClipInput {
-    /// The tracks.
-    pub tracks: Vec<TrackInfo>,
-    /// Samples per track (same order as `tracks`), in decode order.
-    pub samples: Vec<Vec<Sample>>,
-    /// Chunks in file order: a track index and a range of that track's samples (one per fragment
-    /// and track, so audio and video interleave fragment by fragment).
-    pub chunks: Vec<(usize, Range<usize>)>,
+/// A clip being built, chunk by chunk.
+#[derive(Debug)]
+pub struct ClipBuilder {
+    tracks: Vec<TrackInfo>,
+    layouts: Vec<TrackLayout>,
+    /// The output: a place for the header, then the sample bytes in file order.
+    data: Vec<Bytes>,
+    /// Bytes of sample data so far.
+    payload: u64,
 }
 
-impl ClipInput {
-    /// The samples of one chunk (empty for a range outside the track).
-    fn chunk(&self, track_index: usize, range: &Range<usize>) -> &[Sample] {
-        self.samples
-            .get(track_index)
-            .and_then(|s| s.get(range.clone()))
-            .unwrap_or_default()
-    }
+/// One track's tables as its samples arrive. Times are track ticks from the track's first decode
+/// time (each track's timeline starts there); a sample's duration is known when the next arrives.
+#[derive(Debug, Default)]
+struct TrackLayout {
+    tables: SampleTables,
+    /// The first decode time.
+    origin: Option<Nanos>,
+    /// The last sample so far: its decode time and end in ticks (the end from its own duration).
+    last: Option<(u64, u64)>,
+    /// The earliest presentation time, and the latest end of a presentation (pts + duration).
+    first_shown: Option<Nanos>,
+    shown_end: Option<i128>,
 }
 
-/// Writes the clip: `[ftyp + moov + mdat header, sample, sample, ...]`.
-///
-/// Each track's timeline starts at its first decode time; an edit list starts presentation at its
-/// first presentation time and delays a track that starts after the earliest one.
-///
-/// # Errors
-/// [`Error::NoSamples`] for a track without samples, values that do not fit their fields.
-pub fn write(input: &ClipInput) -> Result<Vec<Bytes>, Error> {
-    let movie_start = input
-        .samples
-        .iter()
-        .filter_map(|s| s.iter().map(|x| x.pts).min())
-        .min()
-        .unwrap_or(Nanos::ZERO);
-    let mut tables = Vec::with_capacity(input.tracks.len());
-    let mut edits = Vec::with_capacity(input.tracks.len());
-    for (track, samples) in input.tracks.iter().zip(&input.samples) {
-        let (table, edit) = track_layout(track, samples, movie_start)?;
-        tables.push(table);
-        edits.push(edit);
+impl ClipBuilder {
+    /// A clip of `tracks` (in moov order).
+    pub fn new(tracks: Vec<TrackInfo>) -> ClipBuilder {
+        let layouts = tracks.iter().map(|_| TrackLayout::default()).collect();
+        ClipBuilder {
+            tracks,
+            layouts,
+            data: vec![Bytes::new()],
+            payload: 0,
+        }
     }
-    let movie_ms = movie_duration(&input.tracks, &tables, &edits);
-    let (positions, payload) = chunk_positions(input);
-    let header = settle_header(input, &mut tables, &edits, movie_ms, &positions, payload)?;
-    let mut chunks = Vec::with_capacity(1 + input.samples.iter().map(Vec::len).sum::<usize>());
-    chunks.push(Bytes::from(header));
-    for (track_index, range) in &input.chunks {
-        let samples = input.chunk(*track_index, range);
-        chunks.extend(samples.iter().map(|s| s.data.clone()));
-    }
-    Ok(chunks)
-}
 
-/// One track's sample tables (without chunk offsets) and its edit list.
-fn track_layout(
-    track: &TrackInfo,
-    samples: &[Sample],
-    movie_start: Nanos,
-) -> Result<(SampleTables, Option<Edit>), Error> {
-    let id = track.track_id;
-    let first = samples.first().ok_or(Error::NoSamples { track: id })?;
-    let mut timing = timings(track, samples, first.dts)?;
-    // The media must last until the last shown sample ends: when decode times lag presentation
-    // (a declared reorder delay), the last sample's duration covers the rest. Times are i128
-    // nanoseconds relative to the first decode time: sums of two i64 values cannot overflow.
-    let shown_end = samples
-        .iter()
-        .map(|s| s.pts.wide_sub(first.dts) + i128::from(s.duration.0))
-        .max()
-        .map_or(0, |end| track.timescale.ticks(end));
-    let decoded_end: i128 = timing.iter().map(|t| i128::from(t.duration)).sum();
-    if let Some(last) = timing.last_mut()
-        && shown_end > decoded_end
-    {
-        let extended = i128::from(last.duration) + shown_end - decoded_end;
-        last.duration = u32::try_from(extended).map_err(|_| Error::ValueOutOfRange {
-            track: id,
-            field: "sample duration",
-            value: u64::try_from(extended).unwrap_or(u64::MAX),
+    /// The clip's tracks, in moov order.
+    pub fn tracks(&self) -> &[TrackInfo] {
+        &self.tracks
+    }
+
+    /// Appends a chunk: `samples` of track `index` (in decode order), written together in the mdat.
+    ///
+    /// # Errors
+    /// Times before the track's first decode time or too far apart for their fields, a sample
+    /// shown before it is decoded (ctts version 0), a sample over 4 GiB.
+    pub fn push(&mut self, index: usize, samples: &[Sample]) -> Result<(), Error> {
+        if samples.is_empty() {
+            return Ok(());
+        }
+        let (Some(track), Some(layout)) = (self.tracks.get(index), self.layouts.get_mut(index))
+        else {
+            return Err(Error::ValueOutOfRange {
+                track: 0,
+                field: "track index",
+                value: index as u64,
+            });
+        };
+        for sample in samples {
+            layout.push(track, sample)?;
+        }
+        let count = u32::try_from(samples.len()).map_err(|_| Error::ValueOutOfRange {
+            track: track.track_id,
+            field: "samples per chunk",
+            value: samples.len() as u64,
         })?;
+        layout.tables.chunks.push((self.payload, count));
+        for sample in samples {
+            // Sizes of samples held in memory: their sum fits in u64.
+            self.payload += sample.data.len() as u64;
+            self.data.push(sample.data.clone());
+        }
+        Ok(())
     }
-    let composition_offsets = timing
-        .iter()
-        .map(|t| {
-            // ctts version 0: a sample shown before it is decoded cannot be written.
-            u32::try_from(t.composition_offset).map_err(|_| Error::TimeOutOfRange {
+
+    /// Writes the clip: `[ftyp + moov + mdat header, sample, sample, ...]`.
+    ///
+    /// An edit list starts each track's presentation at its first presentation time and delays a
+    /// track that starts after the earliest one.
+    ///
+    /// # Errors
+    /// [`Error::NoSamples`] for a track without samples, values that do not fit their fields.
+    pub fn finish(mut self) -> Result<Vec<Bytes>, Error> {
+        let movie_start = self
+            .layouts
+            .iter()
+            .filter_map(|l| l.first_shown)
+            .min()
+            .unwrap_or(Nanos::ZERO);
+        let mut edits = Vec::with_capacity(self.tracks.len());
+        for (track, layout) in self.tracks.iter().zip(&mut self.layouts) {
+            edits.push(layout.finish(track, movie_start)?);
+        }
+        let tables: Vec<SampleTables> = self.layouts.into_iter().map(|l| l.tables).collect();
+        let movie_ms = movie_duration(&self.tracks, &tables, &edits);
+        let header = settle_header(&self.tracks, &tables, &edits, movie_ms, self.payload)?;
+        let mut out = self.data;
+        if let Some(first) = out.first_mut() {
+            *first = Bytes::from(header);
+        }
+        Ok(out)
+    }
+}
+
+impl TrackLayout {
+    /// A sample's table rows; the previous sample's duration ends at its decode time.
+    fn push(&mut self, track: &TrackInfo, sample: &Sample) -> Result<(), Error> {
+        let id = track.track_id;
+        let origin = *self.origin.get_or_insert(sample.dts);
+        // Times relative to the origin are i128 nanoseconds: sums of two i64 values cannot overflow.
+        let ticks = |value: i128, field| {
+            u64::try_from(track.timescale.ticks(value)).map_err(|_| Error::TimeOutOfRange {
+                track: id,
+                field,
+                value,
+            })
+        };
+        let dts = ticks(sample.dts.wide_sub(origin), "decode time")?;
+        if let Some((previous, _)) = self.last {
+            self.close_last(id, dts.saturating_sub(previous))?;
+        }
+        let pts = ticks(sample.pts.wide_sub(origin), "presentation time")?;
+        // ctts version 0: a sample shown before it is decoded cannot be written.
+        let offset = i128::from(pts) - i128::from(dts);
+        let composition_offset = i32::try_from(offset)
+            .ok()
+            .and_then(|o| u32::try_from(o).ok())
+            .ok_or(Error::TimeOutOfRange {
                 track: id,
                 field: "composition offset",
-                value: i128::from(t.composition_offset),
-            })
-        })
-        .collect::<Result<Vec<u32>, Error>>()?;
-    let sizes = samples
-        .iter()
-        .map(|s| {
-            u32::try_from(s.data.len()).map_err(|_| Error::ValueOutOfRange {
-                track: id,
-                field: "sample size",
-                value: s.data.len() as u64,
-            })
-        })
-        .collect::<Result<Vec<u32>, Error>>()?;
-    let table = SampleTables {
-        durations: timing.iter().map(|t| t.duration).collect(),
-        composition_offsets,
-        sizes,
-        sync: samples
-            .iter()
-            .map(|s| s.keyframe || !track.is_video())
-            .collect(),
-        chunks: Vec::new(),
-    };
-    Ok((table, edit(track, samples, first.dts, movie_start)))
-}
+                value: offset,
+            })?;
+        let size = u32::try_from(sample.data.len()).map_err(|_| Error::ValueOutOfRange {
+            track: id,
+            field: "sample size",
+            value: sample.data.len() as u64,
+        })?;
+        let end = ticks(
+            sample.dts.wide_sub(origin) + i128::from(sample.duration.0),
+            "duration",
+        )?;
+        self.tables.composition_offsets.push(composition_offset);
+        self.tables.sizes.push(size);
+        self.tables.sync.push(sample.keyframe || !track.is_video());
+        self.last = Some((dts, end));
+        self.first_shown = Some(self.first_shown.map_or(sample.pts, |f| f.min(sample.pts)));
+        let shown = i128::from(sample.pts.0) + i128::from(sample.duration.0);
+        self.shown_end = Some(self.shown_end.map_or(shown, |e| e.max(shown)));
+        Ok(())
+    }
 
-/// The edit list of a track: presentation starts at its first shown sample, delayed to its place
-/// in the movie; `None` when neither is needed.
-fn edit(
-    track: &TrackInfo,
-    samples: &[Sample],
-    first_dts: Nanos,
-    movie_start: Nanos,
-) -> Option<Edit> {
-    let first_shown = samples.iter().map(|s| s.pts).min()?;
-    let media_time =
-        u64::try_from(track.timescale.ticks(first_shown.wide_sub(first_dts))).unwrap_or(0);
-    let delay_ms = u64::try_from(first_shown.wide_sub(movie_start) / NS_PER_MS).unwrap_or(0);
-    // The media edit spans presentation: from the first shown sample to the end of the last
-    // shown one (with B-frames that ends one reorder delay after the last decode).
-    let shown_end = samples
-        .iter()
-        .map(|s| s.pts.wide_sub(first_shown) + i128::from(s.duration.0))
-        .max()
-        .unwrap_or(0);
-    let duration_ms = u64::try_from((shown_end + NS_PER_MS / 2) / NS_PER_MS).unwrap_or(0);
-    (media_time > 0 || delay_ms > 0).then_some(Edit {
-        delay_ms,
-        duration_ms,
-        media_time,
-    })
+    /// The duration row of the last sample.
+    fn close_last(&mut self, track: u32, ticks: u64) -> Result<(), Error> {
+        let duration = u32::try_from(ticks).map_err(|_| Error::ValueOutOfRange {
+            track,
+            field: "sample duration",
+            value: ticks,
+        })?;
+        self.tables.durations.push(duration);
+        Ok(())
+    }
+
+    /// The last sample's duration and the track's edit list. The media must last until the last
+    /// shown sample ends: when decode times lag presentation (a declared reorder delay), the last
+    /// sample's duration covers the rest.
+    fn finish(&mut self, track: &TrackInfo, movie_start: Nanos) -> Result<Option<Edit>, Error> {
+        let id = track.track_id;
+        let (Some(origin), Some((dts, end)), Some(first_shown), Some(shown_end)) =
+            (self.origin, self.last, self.first_shown, self.shown_end)
+        else {
+            return Err(Error::NoSamples { track: id });
+        };
+        let decoded_end = self.tables.media_duration() + end.saturating_sub(dts);
+        let shown_end_ticks = track.timescale.ticks(shown_end - i128::from(origin.0));
+        let extra = u64::try_from(shown_end_ticks - i128::from(decoded_end)).unwrap_or(0);
+        self.close_last(id, end.saturating_sub(dts).saturating_add(extra))?;
+        let media_time =
+            u64::try_from(track.timescale.ticks(first_shown.wide_sub(origin))).unwrap_or(0);
+        let delay_ms = u64::try_from(first_shown.wide_sub(movie_start) / NS_PER_MS).unwrap_or(0);
+        // The media edit spans presentation: from the first shown sample to the end of the last
+        // shown one (with B-frames that ends one reorder delay after the last decode).
+        let shown = shown_end - i128::from(first_shown.0);
+        let duration_ms = u64::try_from((shown + NS_PER_MS / 2) / NS_PER_MS).unwrap_or(0);
+        Ok((media_time > 0 || delay_ms > 0).then_some(Edit {
+            delay_ms,
+            duration_ms,
+            media_time,
+        }))
+    }
 }
 
 /// The movie's duration in ms: the end of the longest track, edits included.
@@ -182,35 +226,19 @@ fn movie_duration(tracks: &[TrackInfo], tables: &[SampleTables], edits: &[Option
         .unwrap_or(0)
 }
 
-/// Each chunk's track, offset from the first payload byte and sample count; and the payload size.
-fn chunk_positions(input: &ClipInput) -> (Vec<(usize, u64, usize)>, u64) {
-    let mut positions = Vec::with_capacity(input.chunks.len());
-    let mut position = 0u64;
-    for (track_index, range) in &input.chunks {
-        let samples = input.chunk(*track_index, range);
-        positions.push((*track_index, position, samples.len()));
-        // Sizes of samples held in memory: their sum fits in u64.
-        position += samples.iter().map(|s| s.data.len() as u64).sum::<u64>();
-    }
-    (positions, position)
-}
-
 /// ftyp + moov + mdat header. The header's size decides the chunk offsets, which decide the header's
 /// size only through the stco → co64 switch: a second pass settles it, a third confirms.
 fn settle_header(
-    input: &ClipInput,
-    tables: &mut [SampleTables],
+    tracks: &[TrackInfo],
+    tables: &[SampleTables],
     edits: &[Option<Edit>],
     movie_ms: u64,
-    positions: &[(usize, u64, usize)],
     payload: u64,
 ) -> Result<Vec<u8>, Error> {
     let mut header = Vec::new();
     let mut header_len = 0u64;
     for _ in 0..3 {
-        header = build_header(
-            input, tables, edits, movie_ms, positions, header_len, payload,
-        )?;
+        header = build_header(tracks, tables, edits, movie_ms, header_len, payload)?;
         if header.len() as u64 == header_len {
             return Ok(header);
         }
@@ -225,30 +253,19 @@ fn settle_header(
 
 /// ftyp + moov + mdat header, with chunk offsets for a header of `header_len` bytes.
 fn build_header(
-    input: &ClipInput,
-    tables: &mut [SampleTables],
+    tracks: &[TrackInfo],
+    tables: &[SampleTables],
     edits: &[Option<Edit>],
     movie_ms: u64,
-    positions: &[(usize, u64, usize)],
     header_len: u64,
     payload: u64,
 ) -> Result<Vec<u8>, Error> {
-    for table in tables.iter_mut() {
-        table.chunks.clear();
-    }
-    for &(track_index, offset, count) in positions {
-        if let Some(table) = tables.get_mut(track_index) {
-            // A chunk holds one fragment's samples of one track: far fewer than 2^32.
-            let count = u32::try_from(count).expect("samples per chunk fit in u32");
-            table.chunks.push((header_len + offset, count));
-        }
-    }
     let mut header = Vec::new();
     ftyp(&mut header, Profile::Progressive)?;
     write_box(&mut header, *b"moov", |out| {
-        mvhd(out, movie_ms, &input.tracks)?;
-        for ((track, table), edit) in input.tracks.iter().zip(tables.iter()).zip(edits) {
-            trak(out, track, table, *edit)?;
+        mvhd(out, movie_ms, tracks)?;
+        for ((track, table), edit) in tracks.iter().zip(tables).zip(edits) {
+            trak(out, track, table, *edit, header_len)?;
         }
         Ok(())
     })?;

@@ -22,18 +22,14 @@ pub(crate) const NON_SYNC_FLAGS: u32 = 0x0101_0000;
 
 /// Sample times in track ticks, relative to `origin`: decode time, duration, composition offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Timing {
+struct Timing {
     pub dts: u64,
     pub duration: u32,
     pub composition_offset: i32,
 }
 
 /// Converts sample times to ticks. Durations come from rounded decode times, so they add up without drift.
-pub(crate) fn timings(
-    track: &TrackInfo,
-    samples: &[Sample],
-    origin: Nanos,
-) -> Result<Vec<Timing>, Error> {
+fn timings(track: &TrackInfo, samples: &[Sample], origin: Nanos) -> Result<Vec<Timing>, Error> {
     let id = track.track_id;
     // Times relative to the origin are i128 nanoseconds: sums of two i64 values cannot overflow.
     let ticks = |value: i128, field| {

@@ -31,7 +31,7 @@ pub fn init_segment(tracks: &[TrackInfo]) -> Result<Bytes, Error> {
     write_box(&mut out, *b"moov", |out| {
         mvhd(out, 0, tracks)?;
         for track in tracks {
-            trak(out, track, &SampleTables::default(), None)?;
+            trak(out, track, &SampleTables::default(), None, 0)?;
         }
         write_box(out, *b"mvex", |out| {
             for track in tracks {
@@ -106,12 +106,14 @@ impl Edit {
     }
 }
 
-/// trak with its tkhd, optional edts, and mdia; `tables` are empty for fragmented files.
+/// trak with its tkhd, optional edts, and mdia; `tables` are empty for fragmented files, and their
+/// chunk offsets count from the first sample byte at file offset `chunk_base`.
 pub(crate) fn trak(
     out: &mut Vec<u8>,
     track: &TrackInfo,
     tables: &SampleTables,
     edit: Option<Edit>,
+    chunk_base: u64,
 ) -> Result<(), Error> {
     write_box(out, *b"trak", |out| {
         tkhd(out, track, edit.map_or(0, Edit::end_ms))?;
@@ -173,7 +175,7 @@ pub(crate) fn trak(
                 })?;
                 write_box(out, *b"stbl", |out| {
                     stsd(out, track)?;
-                    tables.write(out, track.track_id)
+                    tables.write(out, track.track_id, chunk_base)
                 })
             })
         })

@@ -14,7 +14,8 @@ pub struct SampleTables {
     pub sizes: Vec<u32>,
     /// Whether each sample is a sync sample.
     pub sync: Vec<bool>,
-    /// Each chunk's absolute file offset and number of samples, in file order.
+    /// Each chunk's offset from the first sample byte of the file and its number of samples, in
+    /// file order.
     pub chunks: Vec<(u64, u32)>,
 }
 
@@ -25,8 +26,9 @@ impl SampleTables {
     }
 
     /// Writes stts, ctts (when any offset is non-zero), stss (when some sample is not sync), stsz,
-    /// stsc and stco (co64 when an offset passes 4 GiB).
-    pub(crate) fn write(&self, out: &mut Vec<u8>, track: u32) -> Result<(), Error> {
+    /// stsc and stco (co64 when an offset passes 4 GiB); the first sample byte is at file offset
+    /// `base`.
+    pub(crate) fn write(&self, out: &mut Vec<u8>, track: u32, base: u64) -> Result<(), Error> {
         let count = |n: usize| {
             u32::try_from(n).map_err(|_| Error::ValueOutOfRange {
                 track,
@@ -72,11 +74,10 @@ impl SampleTables {
             self.sizes.iter().for_each(|&s| out.u32(s));
             Ok(())
         })?;
-        let per_chunk: Vec<u32> = self.chunks.iter().map(|&(_, n)| n).collect();
         let stsc: Vec<(u32, u32)> =
             (1u32..)
-                .zip(&per_chunk)
-                .fold(Vec::new(), |mut acc, (first, &n)| {
+                .zip(&self.chunks)
+                .fold(Vec::new(), |mut acc, (first, &(_, n))| {
                     if acc.last().is_none_or(|&(_, last)| last != n) {
                         acc.push((first, n));
                     }
@@ -91,13 +92,12 @@ impl SampleTables {
             }
             Ok(())
         })?;
-        let large = self
-            .chunks
-            .iter()
-            .any(|&(offset, _)| offset > u64::from(u32::MAX));
+        // Offsets within a header and a payload held in memory: the sum fits in u64.
+        let offsets = || self.chunks.iter().map(|&(offset, _)| base + offset);
+        let large = offsets().any(|offset| offset > u64::from(u32::MAX));
         write_full_box(out, if large { *b"co64" } else { *b"stco" }, 0, 0, |out| {
             out.u32(count(self.chunks.len())?);
-            for &(offset, _) in &self.chunks {
+            for offset in offsets() {
                 match u32::try_from(offset) {
                     Ok(small) if !large => out.u32(small),
                     _ => out.u64(offset),
