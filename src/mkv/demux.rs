@@ -24,11 +24,12 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use bytes::{Buf, Bytes, BytesMut};
-
 use super::block::{Block, BlockHeader};
-use super::fragment::{Fragment, Frame, FrameSummary};
+use super::document::{check_ebml_header, check_start};
+use super::fragment::{Fragment, FrameSummary};
+use super::input::{Input, Lookup};
 use super::number::FragmentNumber;
+use super::open::{OpenFragment, add_block, block_timing, cluster_nanos, timeline_shift};
 use super::tags::KvsTags;
 use super::tracks::Tracks;
 use super::{Error, ids};
@@ -85,161 +86,13 @@ impl Default for ReadOptions {
 }
 
 /// The reader's state at a fragment's first byte: enough to read the fragment again from the bytes
-/// of its range alone ([`Reader::resume`]).
+/// of its range alone ([`super::Reader::resume`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Resume {
     /// The fragment's index in its input (synthetic fragment numbers count from it).
     index: u64,
     /// The Segment the fragment starts inside, or `None` at the top level (a new document).
     segment: Option<Arc<SegmentContext>>,
-}
-
-/// Bytes the machine reads from: the rest of a whole buffer, or what a stream delivered so far.
-trait Input {
-    /// Unread bytes available now.
-    fn available(&self) -> &[u8];
-    /// Absolute offset of the first available byte.
-    fn offset(&self) -> u64;
-    /// Takes the first `n` available bytes (`n <= available().len()`).
-    fn take(&mut self, n: usize) -> Bytes;
-    /// Drops the first `n` available bytes (`n <= available().len()`).
-    fn skip(&mut self, n: usize);
-    /// Whether no more bytes will ever arrive.
-    fn is_final(&self) -> bool;
-    /// The complete element at absolute `offset`, at or after the next unread byte.
-    fn element_at(&self, offset: u64) -> Lookup;
-    /// Absolute offset just past the available bytes.
-    fn end(&self) -> u64 {
-        // Offsets count bytes of one input held in memory: far below u64::MAX.
-        self.offset() + self.available().len() as u64
-    }
-}
-
-/// What looking for an element ahead of the reader found.
-enum Lookup {
-    /// The complete element.
-    Found(Element),
-    /// Not all of it has arrived yet.
-    NotYet,
-    /// It is not there and will not be (behind the reader, past the end, or malformed).
-    Never,
-}
-
-/// Where the element at absolute `at` lies in `buffer` (whose first byte is at absolute `offset`):
-/// its header and the range of its data in `buffer`.
-fn locate(
-    buffer: &[u8],
-    offset: u64,
-    at: u64,
-    is_final: bool,
-) -> Result<(Header, std::ops::Range<usize>), Lookup> {
-    let missing = || {
-        if is_final {
-            Lookup::Never
-        } else {
-            Lookup::NotYet
-        }
-    };
-    let relative = at
-        .checked_sub(offset)
-        .and_then(|r| usize::try_from(r).ok())
-        .ok_or(Lookup::Never)?;
-    let rest = buffer.get(relative..).ok_or_else(missing)?;
-    let header = match Header::read(rest, at) {
-        Ok(Some(header)) => header,
-        Ok(None) => return Err(missing()),
-        Err(_) => return Err(Lookup::Never),
-    };
-    let size = header
-        .size
-        .and_then(|size| usize::try_from(size).ok())
-        .ok_or(Lookup::Never)?;
-    let start = relative + usize::from(header.header_len);
-    let end = start.checked_add(size).ok_or(Lookup::Never)?;
-    if end > buffer.len() {
-        return Err(missing());
-    }
-    Ok((header, start..end))
-}
-
-struct WholeInput {
-    rest: Bytes,
-    offset: u64,
-}
-
-impl WholeInput {
-    fn new(whole: Bytes, base: u64) -> WholeInput {
-        WholeInput {
-            rest: whole,
-            offset: base,
-        }
-    }
-}
-
-impl Input for WholeInput {
-    fn available(&self) -> &[u8] {
-        &self.rest
-    }
-    fn offset(&self) -> u64 {
-        self.offset
-    }
-    fn take(&mut self, n: usize) -> Bytes {
-        self.offset += n as u64;
-        self.rest.split_to(n)
-    }
-    fn skip(&mut self, n: usize) {
-        self.offset += n as u64;
-        self.rest.advance(n);
-    }
-    fn is_final(&self) -> bool {
-        true
-    }
-    fn element_at(&self, offset: u64) -> Lookup {
-        match locate(&self.rest, self.offset, offset, true) {
-            Ok((header, range)) => Lookup::Found(Element {
-                header,
-                data: self.rest.slice(range),
-            }),
-            Err(lookup) => lookup,
-        }
-    }
-}
-
-struct StreamInput {
-    buffer: BytesMut,
-    offset: u64,
-    finished: bool,
-}
-
-impl Input for StreamInput {
-    fn available(&self) -> &[u8] {
-        &self.buffer
-    }
-    fn offset(&self) -> u64 {
-        self.offset
-    }
-    fn take(&mut self, n: usize) -> Bytes {
-        self.offset += n as u64;
-        self.buffer.split_to(n).freeze()
-    }
-    fn skip(&mut self, n: usize) {
-        self.offset += n as u64;
-        self.buffer.advance(n);
-    }
-    fn is_final(&self) -> bool {
-        self.finished
-    }
-    fn element_at(&self, offset: u64) -> Lookup {
-        match locate(&self.buffer, self.offset, offset, self.finished) {
-            // A copy of one Tracks element (not frame data): the stream buffer cannot lend a slice
-            // of bytes it has not yet handed out.
-            Ok((header, range)) => Lookup::Found(Element {
-                header,
-                data: Bytes::copy_from_slice(self.buffer.get(range).unwrap_or_default()),
-            }),
-            Err(lookup) => lookup,
-        }
-    }
 }
 
 /// Where the machine is in the element tree.
@@ -284,20 +137,7 @@ impl SegmentContext {
     }
 }
 
-/// A fragment being read.
-struct OpenFragment {
-    start: u64,
-    resume: Resume,
-    tags: KvsTags,
-    cluster_timestamp: Option<u64>,
-    frames: Vec<Frame>,
-    /// `None` when the Cluster was passed over without counting its frames.
-    summary: Option<FrameSummary>,
-    timestamp_scale: TimestampScale,
-    tracks: Arc<Tracks>,
-}
-
-struct Machine {
+pub(super) struct Machine {
     options: ReadOptions,
     levels: Vec<Level>,
     skip: u64,
@@ -310,18 +150,18 @@ struct Machine {
     pending: KvsTags,
     fragment_start: u64,
     start_state: Resume,
-    open: Option<OpenFragment>,
-    ready: VecDeque<Fragment>,
+    pub(super) open: Option<OpenFragment>,
+    pub(super) ready: VecDeque<Fragment>,
     emitted: u64,
     /// Where a resumed reader stops: the end of the fragment it reads again.
     stop_at: Option<u64>,
-    done: bool,
-    error: Option<Error>,
-    partial: Option<Fragment>,
+    pub(super) done: bool,
+    pub(super) error: Option<Error>,
+    pub(super) partial: Option<Fragment>,
 }
 
 impl Machine {
-    fn new(options: ReadOptions) -> Machine {
+    pub(super) fn new(options: ReadOptions) -> Machine {
         Machine {
             options,
             levels: Vec::new(),
@@ -347,7 +187,7 @@ impl Machine {
     }
 
     /// A machine in the state `resume` describes, at absolute `offset`, stopping at `stop_at`.
-    fn resumed(
+    pub(super) fn resumed(
         options: ReadOptions,
         offset: u64,
         stop_at: u64,
@@ -370,7 +210,7 @@ impl Machine {
     }
 
     /// Reads until a fragment is ready (`lazy`), the input runs dry, or the input ends.
-    fn run(&mut self, input: &mut impl Input, lazy: bool) -> Result<(), Error> {
+    pub(super) fn run(&mut self, input: &mut impl Input, lazy: bool) -> Result<(), Error> {
         if let Some(error) = &self.error {
             return Err(error.clone());
         }
@@ -1001,358 +841,5 @@ impl Machine {
             error,
             resume,
         })
-    }
-}
-
-/// The Cluster Timestamp on the file's timeline, checked.
-fn cluster_nanos(
-    ticks: Option<u64>,
-    scale: TimestampScale,
-    offset: u64,
-) -> Result<Option<Nanos>, Error> {
-    let overflow = Error::TimestampOverflow { offset };
-    match ticks {
-        None => Ok(None),
-        Some(ticks) => {
-            let ticks = i64::try_from(ticks).map_err(|_| overflow.clone())?;
-            scale.nanos(ticks).map(Some).ok_or(overflow)
-        }
-    }
-}
-
-/// What moves a fragment's frames from the file's timeline to the producer's (spec §7.1): producer
-/// timestamp − Cluster timestamp for a KVS fragment with both, else nothing.
-fn timeline_shift(open: &OpenFragment) -> Result<Nanos, Error> {
-    if open.tags.fragment_number.is_none() {
-        return Ok(Nanos::ZERO);
-    }
-    let overflow = Error::TimestampOverflow { offset: open.start };
-    let cluster = cluster_nanos(open.cluster_timestamp, open.timestamp_scale, open.start)?;
-    match (open.tags.producer_timestamp, cluster) {
-        (Some(producer), Some(cluster)) => producer
-            .as_nanos()
-            .and_then(|p| p.checked_sub(cluster))
-            .ok_or(overflow),
-        // A producer time past 2262 cannot anchor frames on the timeline at all.
-        (Some(producer), None) if producer.as_nanos().is_none() => Err(overflow),
-        _ => Ok(Nanos::ZERO),
-    }
-}
-
-/// Checks that the input starts with an EBML header, or with a Cluster (a live stream joined
-/// mid-way, as WebM live streams are); `None` while fewer than 8 bytes have arrived (the decision
-/// and its message depend on the first 8 bytes only, however the input is split).
-fn check_start(available: &[u8], is_final: bool, offset: u64) -> Result<Option<()>, Error> {
-    const STARTS: [[u8; 4]; 2] = [[0x1A, 0x45, 0xDF, 0xA3], [0x1F, 0x43, 0xB6, 0x75]];
-    let Some(head) = available.get(..8) else {
-        if !is_final {
-            return Ok(None);
-        }
-        // A short input that starts right is cut short, which the reader reports as such.
-        if STARTS.iter().any(|start| available.starts_with(start)) {
-            return Ok(Some(()));
-        }
-        return Err(Error::NotMatroska {
-            offset,
-            reason: describe_start(available),
-        });
-    };
-    if STARTS.iter().any(|start| head.starts_with(start)) {
-        return Ok(Some(()));
-    }
-    Err(Error::NotMatroska {
-        offset,
-        reason: describe_start(head),
-    })
-}
-
-/// "starts with 89 50 4e 47 … (a PNG image), not an EBML header": what a non-Matroska input is.
-fn describe_start(bytes: &[u8]) -> String {
-    let head = bytes.get(..8).unwrap_or(bytes);
-    let hex: Vec<String> = head.iter().map(|b| format!("{b:02x}")).collect();
-    let guess = if bytes.starts_with(b"\x89PNG") {
-        Some("a PNG image")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("a JPEG image")
-    } else if bytes.get(4..8) == Some(b"ftyp") {
-        Some("an MP4 file")
-    } else if bytes.first() == Some(&0x47) {
-        Some("MPEG-TS?")
-    } else if bytes.starts_with(&[0x1F, 0x8B]) {
-        Some("gzip data")
-    } else if head
-        .iter()
-        .all(|&b| b.is_ascii_graphic() || b.is_ascii_whitespace())
-    {
-        Some("text")
-    } else {
-        None
-    };
-    let kind = guess.map_or(String::new(), |g| format!(" ({g})"));
-    format!(
-        "the input starts with {}{kind}, not an EBML header (1a 45 df a3)",
-        hex.join(" ")
-    )
-}
-
-/// Checks the EBML header of a document: Matroska or WebM, ids ≤ 4 bytes, sizes ≤ 8 bytes.
-fn check_ebml_header(header: &Element) -> Result<(), Error> {
-    let offset = header.header.offset;
-    let not_matroska = |reason: String| Error::NotMatroska { offset, reason };
-    let mut children = header.children()?;
-    while let Some(child) = children.next_significant()? {
-        match child.id() {
-            ids::DOC_TYPE => {
-                let doc_type = child.string();
-                if doc_type != "matroska" && doc_type != "webm" {
-                    return Err(not_matroska(format!("DocType is {doc_type:?}")));
-                }
-            }
-            ids::EBML_MAX_ID_LENGTH if child.uint()? > 4 => {
-                return Err(not_matroska("EBMLMaxIDLength above 4".into()));
-            }
-            ids::EBML_MAX_SIZE_LENGTH if child.uint()? > 8 => {
-                return Err(not_matroska("EBMLMaxSizeLength above 8".into()));
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// A block's presentation time on the file's timeline and the duration of each of its laces.
-fn block_timing(
-    open: &OpenFragment,
-    (number, relative_timestamp, laces): (u64, i16, usize),
-    duration_ticks: Option<u64>,
-    offset: u64,
-) -> Result<(Nanos, Option<Nanos>), Error> {
-    let overflow = || Error::TimestampOverflow { offset };
-    let track = open.tracks.get(number);
-    if track.is_some_and(|t| t.content_encoded) {
-        return Err(Error::ContentEncoding {
-            offset,
-            track: number,
-        });
-    }
-    // Choice: a Cluster without Timestamp counts from 0, as ffmpeg does.
-    let cluster = i64::try_from(open.cluster_timestamp.unwrap_or(0)).map_err(|_| overflow())?;
-    let ticks = cluster
-        .checked_add(i64::from(relative_timestamp))
-        .ok_or_else(overflow)?;
-    let pts = open.timestamp_scale.nanos(ticks).ok_or_else(overflow)?;
-    // At most 256 laces (BlockHeader::parse).
-    let laces = laces as i64;
-    let default_duration = match track.and_then(|t| t.default_duration) {
-        Some(ns) => Some(Nanos::from_unsigned(ns).ok_or_else(overflow)?),
-        None => None,
-    };
-    let block_duration = match duration_ticks {
-        Some(ticks) => Some(open.timestamp_scale.span(ticks).ok_or_else(overflow)?),
-        None => match default_duration {
-            Some(d) => Some(d.checked_mul(laces).ok_or_else(overflow)?),
-            None => None,
-        },
-    };
-    // Laced frames share the block's duration equally (RFC 9559 §10.4), as ffmpeg times them.
-    Ok((pts, block_duration.and_then(|d| d.checked_div(laces))))
-}
-
-/// Turns a block into frames on the file's timeline, with durations and lace timing; counts them
-/// in the fragment's summary, and keeps them when `keep`.
-fn add_block(
-    open: &mut OpenFragment,
-    block: Block,
-    duration_ticks: Option<u64>,
-    keyframe: bool,
-    keep: bool,
-) -> Result<(), Error> {
-    let offset = block.frames.first().map_or(0, |(offset, _)| *offset);
-    let overflow = || Error::TimestampOverflow { offset };
-    let (pts, lace_duration) = block_timing(
-        open,
-        (block.track, block.relative_timestamp, block.frames.len()),
-        duration_ticks,
-        offset,
-    )?;
-    for (i, (offset, data)) in (0i64..).zip(block.frames) {
-        let step = lace_duration
-            .map_or(Some(Nanos::ZERO), |d| d.checked_mul(i))
-            .ok_or_else(overflow)?;
-        let pts = pts.checked_add(step).ok_or_else(overflow)?;
-        if let Some(summary) = &mut open.summary {
-            summary.add(pts, pts, 1);
-        }
-        if keep {
-            open.frames.push(Frame {
-                track: block.track,
-                pts,
-                duration: lace_duration,
-                keyframe,
-                offset,
-                data,
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Reads fragments from a whole input (a file, a GetMedia response) without copying frame data.
-///
-/// Yields each complete fragment, then at most one error; after an error, [`Reader::partial`] gives
-/// the frames of the damaged fragment that were complete.
-pub struct Reader {
-    machine: Machine,
-    input: WholeInput,
-    failed: bool,
-}
-
-impl Reader {
-    /// A reader over `input`, whose first byte is offset 0, verifying Cluster CRCs.
-    pub fn new(input: Bytes) -> Reader {
-        Reader::with_options(input, ReadOptions::default())
-    }
-
-    /// A reader over `input` with `options`.
-    pub fn with_options(input: Bytes, options: ReadOptions) -> Reader {
-        Reader {
-            machine: Machine::new(options),
-            input: WholeInput::new(input, 0),
-            failed: false,
-        }
-    }
-
-    /// A reader for one fragment again: `bytes` are the fragment's own bytes, which started at
-    /// absolute offset `offset` of its input; `resume` and `tracks` come from the fragment as
-    /// first read. Yields that fragment (offsets, numbers and times as the first time), or an error.
-    pub fn resume(
-        bytes: Bytes,
-        offset: u64,
-        resume: &Resume,
-        tracks: Arc<Tracks>,
-        options: ReadOptions,
-    ) -> Reader {
-        // A fragment's bytes are at most the input's length: the end cannot overflow.
-        let stop_at = offset + bytes.len() as u64;
-        Reader {
-            machine: Machine::resumed(options, offset, stop_at, resume, tracks),
-            input: WholeInput::new(bytes, offset),
-            failed: false,
-        }
-    }
-
-    /// After an error: the damaged fragment with the frames read before the damage.
-    pub fn partial(&mut self) -> Option<Fragment> {
-        self.machine.partial.take()
-    }
-}
-
-impl Iterator for Reader {
-    type Item = Result<Fragment, Error>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.machine.ready.is_empty() && !self.failed && !self.machine.done {
-            // Fragments completed before an error come out first, then the error (once).
-            self.failed = self.machine.run(&mut self.input, true).is_err();
-        }
-        if let Some(fragment) = self.machine.ready.pop_front() {
-            return Some(Ok(fragment));
-        }
-        self.machine.error.take().map(Err)
-    }
-}
-
-/// A push parser: accepts input in chunks of any size and yields complete fragments.
-///
-/// Fragments equal those of [`Reader`] over the concatenated input, for every split. A fragment is
-/// handed out as soon as it is known complete (GetMedia's closing tags, or the next element), and
-/// the frames of the fragment still arriving are visible through [`PushParser::open_frames`].
-///
-/// # Examples
-/// ```
-/// use kvs_remux::PushParser;
-///
-/// let stream = std::fs::read("testdata/sample/kinesis_video_renderer_example_output.mkv")?;
-/// let mut parser = PushParser::new();
-/// let mut fragments = 0;
-/// for chunk in stream.chunks(64 * 1024) {
-///     parser.push(chunk)?;
-///     while let Some(fragment) = parser.next_fragment() {
-///         assert!(fragment.error.is_none());
-///         fragments += 1;
-///     }
-/// }
-/// parser.finish()?;
-/// assert_eq!(fragments + parser.next_fragment().map_or(0, |_| 1), 8);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-pub struct PushParser {
-    machine: Machine,
-    input: StreamInput,
-}
-
-impl Default for PushParser {
-    fn default() -> PushParser {
-        PushParser::new()
-    }
-}
-
-impl PushParser {
-    /// A parser expecting the first byte of a stream, verifying Cluster CRCs.
-    pub fn new() -> PushParser {
-        PushParser {
-            machine: Machine::new(ReadOptions::default()),
-            input: StreamInput {
-                buffer: BytesMut::new(),
-                offset: 0,
-                finished: false,
-            },
-        }
-    }
-
-    /// Adds the next chunk and reads as far as it allows.
-    ///
-    /// # Errors
-    /// The first error in the stream; it is returned again by every later call.
-    pub fn push(&mut self, chunk: &[u8]) -> Result<(), Error> {
-        self.input.buffer.extend_from_slice(chunk);
-        self.machine.run(&mut self.input, false)
-    }
-
-    /// Declares the end of the stream and completes the last fragment.
-    ///
-    /// # Errors
-    /// [`ebml::Error::Truncated`] when the stream stops inside an element, or an earlier error.
-    pub fn finish(&mut self) -> Result<(), Error> {
-        self.input.finished = true;
-        self.machine.run(&mut self.input, false)
-    }
-
-    /// The next complete fragment, in stream order.
-    pub fn next_fragment(&mut self) -> Option<Fragment> {
-        self.machine.ready.pop_front()
-    }
-
-    /// The frames of the fragment still arriving, each available as soon as its block is complete.
-    ///
-    /// Their times are on the producer's timeline as in the finished fragment when the fragment's
-    /// KVS tags came before its Cluster (as GetMedia sends them), else on the file's own timeline.
-    pub fn open_frames(&self) -> Vec<Frame> {
-        let Some(open) = &self.machine.open else {
-            return Vec::new();
-        };
-        let shift = timeline_shift(open).unwrap_or(Nanos::ZERO);
-        open.frames
-            .iter()
-            .map(|frame| Frame {
-                pts: frame.pts.checked_add(shift).unwrap_or(frame.pts),
-                ..frame.clone()
-            })
-            .collect()
-    }
-
-    /// After an error: the damaged fragment with the frames read before the damage.
-    pub fn partial(&mut self) -> Option<Fragment> {
-        self.machine.partial.take()
     }
 }
