@@ -182,6 +182,9 @@ impl ApiError {
     /// The exception this error is reported as: the one place that decides (spec §3.1).
     pub fn exception(&self) -> Exception {
         match self {
+            ApiError::Timeline {
+                source: timeline::Error::EmptyFrame { .. },
+            } => Exception::InvalidMediaFrame,
             ApiError::InvalidArgument { .. }
             | ApiError::Output { .. }
             | ApiError::Timeline { .. } => Exception::InvalidArgument,
@@ -251,7 +254,9 @@ impl ApiError {
             ApiError::MediaFrame { offset, .. } => Some(*offset),
             ApiError::Timeline {
                 source:
-                    timeline::Error::TimeOverflow { offset, .. } | timeline::Error::Origin { offset },
+                    timeline::Error::TimeOverflow { offset, .. }
+                    | timeline::Error::Origin { offset }
+                    | timeline::Error::EmptyFrame { offset, .. },
             } => Some(*offset),
             _ => None,
         }

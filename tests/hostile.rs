@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 
 use measure::{Limits, Outcome};
 use mkv_build::{
-    KvsFragment, Track, block_group, cluster, h264_frame, kvs_seconds, plain_mkv, simple_block,
+    KvsFragment, Track, block_group, cluster, element, h264_frame, kvs_seconds, plain_mkv,
+    simple_block,
 };
 use serde_json::Value;
 
@@ -1014,6 +1015,40 @@ fn hostile_g_camera_offline_gaps() {
         }
     }
     assert_no_problems("camera offline", &problems);
+}
+
+/// Defect (fuzzing): one 7-byte laced SimpleBlock (fixed lacing, 256 frames of 0 bytes) became 256
+/// AAC samples and 256 TS PES packets. An empty frame is no media of any codec the service packages:
+/// every writing command refuses it as InvalidMediaFrameException naming its offset.
+#[test]
+fn hostile_h_laced_empty_frames_are_refused() {
+    // Track 2, relative time 0, key frame + fixed-size lacing, 256 frames in 0 bytes.
+    let laced = element(mkv_build::id::SIMPLE_BLOCK, &[0x82, 0x00, 0x00, 0x84, 0xFF]);
+    let clusters = [cluster(
+        0,
+        &[
+            simple_block(1, 0, true, &key()),
+            simple_block(2, 0, true, &AAC_FRAME),
+            laced,
+        ],
+    )];
+    let tracks = [Track::h264(1), Track::aac(2)];
+    let (mut problems, results) =
+        hostile_problems(plain_and_kvs("h", 1_000_000, &tracks, &clusters), false);
+    for (case, outcomes) in &results {
+        for outcome in outcomes.iter().filter(|o| o.args[0] != "inspect") {
+            if outcome.code != Some(1) || !outcome.stderr.contains("InvalidMediaFrameException") {
+                problems.push(format!(
+                    "[{case}] must refuse the empty frames: {}",
+                    outcome.describe()
+                ));
+            }
+            if !outcome.stderr.contains("offset") {
+                problems.push(format!("[{case}] no offset: {}", outcome.describe()));
+            }
+        }
+    }
+    assert_no_problems("laced empty frames", &problems);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -102,6 +102,8 @@ pub struct Cursor {
     pub timestamp: UnixMillis,
     /// The last fragment's number.
     pub number: FragmentNumber,
+    /// The last fragment's position in the index (numbers of plain Matroska repeat across inputs).
+    pub position: usize,
 }
 
 /// The fragments of an archive, in input order.
@@ -137,25 +139,31 @@ impl FragmentIndex {
     }
 
     /// Positions of the fragments with media, in input order.
+    ///
+    /// A fragment that appears twice (the same KVS fragment number: overlapping GetMedia captures
+    /// put together, a fragment file listed twice) is one fragment, where it first appears.
     pub fn media(&self) -> Vec<usize> {
-        (0..self.fragments.len())
-            .filter(|&i| {
-                self.fragments
-                    .get(i)
-                    .is_some_and(IndexedFragment::has_media)
-            })
-            .collect()
+        self.unique_media().map(|(i, _)| i).collect()
+    }
+
+    /// The media fragments with their positions, each KVS fragment number once (the first).
+    /// Synthetic numbers count the Clusters of one input, so they repeat across inputs and are
+    /// all kept.
+    fn unique_media(&self) -> impl Iterator<Item = (usize, &IndexedFragment)> {
+        let mut seen = HashSet::new();
+        self.fragments
+            .iter()
+            .enumerate()
+            .filter(move |(_, f)| f.has_media() && (f.synthetic || seen.insert(&f.number)))
     }
 
     /// Positions of the media fragments `selection` selects, ordered by the selected timestamp
-    /// (then fragment number). With PRODUCER_TIMESTAMP, fragments with the same producer
-    /// timestamp are one: the oldest ingested (smallest fragment number) is kept (spec §1.4).
+    /// (then fragment number, then position), each fragment once as in [`FragmentIndex::media`].
+    /// With PRODUCER_TIMESTAMP, fragments with the same producer timestamp are one: the oldest
+    /// ingested (smallest fragment number) is kept (spec §1.4).
     pub fn select(&self, selection: &Selection) -> Vec<usize> {
         let mut selected: Vec<(UnixMillis, usize)> = self
-            .fragments
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.has_media())
+            .unique_media()
             .filter_map(|(i, f)| f.timestamp(selection.kind).map(|t| (t, i)))
             .filter(|(t, _)| {
                 selection.start.is_none_or(|s| *t >= s) && selection.end.is_none_or(|e| *t <= e)
@@ -183,14 +191,12 @@ impl FragmentIndex {
         max: usize,
     ) -> (Vec<usize>, Option<Cursor>) {
         let selected = self.select(selection);
+        let key = |i: usize| (self.timestamp(i, selection.kind), self.number(i), i);
         let start = match after {
             None => 0,
             Some(cursor) => selected
                 .iter()
-                .position(|&i| {
-                    let key = (self.timestamp(i, selection.kind), self.number(i));
-                    key > (Some(cursor.timestamp), &cursor.number)
-                })
+                .position(|&i| key(i) > (Some(cursor.timestamp), &cursor.number, cursor.position))
                 .unwrap_or(selected.len()),
         };
         let page: Vec<usize> = selected.iter().skip(start).take(max).copied().collect();
@@ -199,6 +205,7 @@ impl FragmentIndex {
             Some(Cursor {
                 timestamp: self.timestamp(i, selection.kind)?,
                 number: self.number(i).clone(),
+                position: i,
             })
         });
         (page, cursor)

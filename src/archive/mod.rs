@@ -71,8 +71,9 @@ impl Archive {
     ///
     /// # Errors
     /// ResourceNotFoundException when `path` does not exist; InternalFailure when it cannot be
-    /// read; when no input gives a fragment: the first input's damage, or InvalidArgumentException
-    /// for empty input.
+    /// read; InvalidArgumentException for a directory without fragment files; when no input gives
+    /// a fragment and one is damaged (an empty input counts as damaged): the first damage. Inputs
+    /// that read cleanly without a fragment (a header alone) give an empty archive.
     pub fn open(path: &Path) -> Result<Archive, ApiError> {
         let sources =
             source::list(path).map_err(|e| input_error(&path.display().to_string(), &e))?;

@@ -218,8 +218,10 @@ impl Machine {
         if let Err(error) = &result {
             self.error = Some(error.clone());
             if let Some(open) = self.open.take() {
-                // The damaged fragment: its complete frames, up to the end of the input.
-                self.partial = self.build(open, input.end()).ok();
+                // The damaged fragment: its complete frames; its bytes run to the damage, so a
+                // Reader and a PushParser given the same bytes report the same size.
+                let end = error.offset().max(open.start);
+                self.partial = self.build(open, end).ok();
             }
         }
         result

@@ -43,6 +43,14 @@ pub enum Error {
         /// Absolute offset of the fragment with the earliest frame.
         offset: u64,
     },
+    /// A frame without bytes: no media of any codec the service packages.
+    #[error("track {track}: the frame is empty (offset {offset})")]
+    EmptyFrame {
+        /// The track.
+        track: u64,
+        /// Absolute offset of the frame in the input.
+        offset: u64,
+    },
 }
 
 /// The origin of the media timeline, the time that becomes 0 in the outputs' time fields: 0 (the

@@ -37,7 +37,12 @@ pub const MAX_SAMPLE_DURATION: Nanos = Nanos(20_000_000_000);
 /// [`MAX_SAMPLE_DURATION`].
 ///
 /// # Errors
-/// [`Error::TimeOverflow`] when a derived time leaves the `i64` nanosecond timeline.
+/// [`Error::TimeOverflow`] when a derived time leaves the `i64` nanosecond timeline;
+/// [`Error::EmptyFrame`] for a frame without bytes.
+///
+/// Choice: an empty frame is refused rather than passed on, whatever the codec: no H.264/H.265
+/// access unit, AAC frame or G.711 block is empty, and one laced block of a few bytes can carry 256
+/// of them, each of which would cost a sample entry and a TS packet of output.
 pub fn samples(window: &Window<'_>, track: u64) -> Result<Vec<Sample>, Error> {
     let current = window.current;
     let entry = current.tracks.get(track);
@@ -67,6 +72,12 @@ pub fn samples(window: &Window<'_>, track: u64) -> Result<Vec<Sample>, Error> {
         .and_then(Nanos::from_unsigned);
     let mut samples: Vec<Sample> = Vec::with_capacity(pts.len());
     for (i, (frame, &dts_i)) in current.frames_of(track).zip(&dts).enumerate() {
+        if frame.data.is_empty() {
+            return Err(Error::EmptyFrame {
+                track,
+                offset: frame.offset,
+            });
+        }
         let own = || {
             default_duration
                 .or_else(|| samples.last().map(|s| s.duration))
