@@ -1,20 +1,65 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target, seeded from testdata: `scripts/fuzz.sh SECONDS [libfuzzer args]`
-# (SECONDS 0 = no time limit, e.g. with -runs=N). Prints exec counts and corpus sizes per target.
-# FUZZ_TARGETS="ebml mkv_reader" limits the run to those targets.
+# Runs every cargo-fuzz target, one after the other, seeded from testdata (scripts/fuzz-seed.sh):
+#   scripts/fuzz.sh SECONDS [libfuzzer args]
+# SECONDS per target (0 = no time limit, e.g. with -runs=N). FUZZ_TARGETS="ebml mkv_reader" limits
+# the run to those targets. Needs the nightly toolchain and cargo-fuzz.
+#
+# Defaults (later libFuzzer args override them): -malloc_limit_mb=512 (no single allocation above
+# 512 MB), -rss_limit_mb=2048, -timeout=60 (one input), and for the Matroska-level targets the EBML
+# dictionary (fuzz/dict/ebml.dict) and -max_len of 2 MiB + option bytes (seeds are whole files up
+# to 2 MiB). Saved inputs under fuzz/regressions/<target>/ join the seeds.
+#
+# Prints per target: executions, final coverage (libFuzzer's `cov:`) and features (`ft:`), corpus
+# files, and OK or the reproducer. Every target runs; the script exits 1 when any crashed (or ran out
+# of memory or time on one input), naming each reproducer. Logs: fuzz/artifacts/<target>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
 scripts/fuzz-seed.sh
 cd fuzz
-for target in ${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}; do
-  args=("$@")
-  [ "$seconds" = 0 ] || args+=("-max_total_time=$seconds")
-  log="artifacts/$target.log"
-  mkdir -p artifacts
-  cargo +nightly fuzz run "$target" "corpus/$target" -- "${args[@]}" >"$log" 2>&1 || { tail -40 "$log"; exit 1; }
-  execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' || true)
-  [ -n "$execs" ] || execs=$(grep -Eo '#[0-9]+' "$log" | tail -1 | tr -d '#')
-  echo "fuzz $target: ${execs} execs, corpus $(find "corpus/$target" -type f | wc -l) files"
+
+matroska=" ebml mkv_reader push_parser fmp4 clip ts actions inspector multi_file fragment_index "
+targets=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
+mkdir -p artifacts
+# Build every target first: build time is not fuzzing time, and a build failure stops here.
+for target in $targets; do
+  cargo +nightly fuzz build "$target" >/dev/null 2>artifacts/build.log || {
+    cat artifacts/build.log
+    exit 1
+  }
 done
+
+crashed=()
+for target in $targets; do
+  args=(-malloc_limit_mb=512 -rss_limit_mb=2048 -timeout=60 -print_final_stats=1)
+  if [[ "$matroska" == *" $target "* ]]; then
+    args+=(-dict=dict/ebml.dict -max_len=$(((2 << 20) + 64)))
+  fi
+  [ "$seconds" = 0 ] || args+=("-max_total_time=$seconds")
+  args+=("$@")
+  dirs=("corpus/$target")
+  [ -d "regressions/$target" ] && dirs+=("regressions/$target")
+  log="artifacts/$target.log"
+  status=0
+  cargo +nightly fuzz run "$target" "${dirs[@]}" -- "${args[@]}" >"$log" 2>&1 || status=$?
+  execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
+  [ -n "$execs" ] || execs=$(grep -Eo '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
+  cov=$(grep -Eo ' cov: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
+  ft=$(grep -Eo ' ft: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
+  corpus=$(find "corpus/$target" -type f | wc -l)
+  if [ "$status" = 0 ]; then
+    outcome=OK
+  else
+    reproducer=$(grep -Eo '(Test unit|artifact) written to [^ ]+' "$log" | tail -1 | awk '{print $NF}' || true)
+    outcome="CRASHED (exit $status): ${reproducer:-no reproducer written, see $PWD/$log}"
+    crashed+=("$target: ${reproducer:-$PWD/$log}")
+    grep -E -m1 -A12 'panicked at|ERROR: libFuzzer|ERROR: AddressSanitizer|==[0-9]+==ERROR' "$log" || tail -20 "$log"
+  fi
+  echo "fuzz $target: ${execs:-?} execs, cov ${cov:-?}, ft ${ft:-?}, corpus $corpus files: $outcome"
+done
+if [ "${#crashed[@]}" -gt 0 ]; then
+  echo "fuzz: ${#crashed[@]} target(s) failed; reproducers:" >&2
+  printf '  %s\n' "${crashed[@]}" >&2
+  exit 1
+fi
