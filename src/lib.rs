@@ -38,10 +38,11 @@
 pub mod api;
 pub mod archive;
 pub mod error;
+pub mod shapes;
 
 pub mod low_level;
 
-pub(crate) use low_level::{codec, ebml, mkv, model, mp4, time, timeline, ts};
+pub(crate) use low_level::{codec, ebml, kvs, mkv, model, mp4, time, timeline, ts};
 
 pub use api::get_clip::{Clip, ClipRequest, SelectorType, get_clip};
 pub use api::inspect::inspect;

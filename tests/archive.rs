@@ -57,7 +57,7 @@ fn selection_and_pages_follow_the_fragment_list() {
             let mut after = None;
             let mut paged = Vec::new();
             loop {
-                let (page, next) = index.page(&selection, after.as_ref(), max);
+                let (page, next) = index.page(Some(&selection), after.as_ref(), max);
                 assert!(page.len() <= max);
                 paged.extend(page);
                 match next {

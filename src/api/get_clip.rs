@@ -1,6 +1,7 @@
 //! GetClip (spec §1.4, §5.1, §6): a progressive MP4 of all tracks for a time range.
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 
 use crate::archive::{Archive, IndexedFragment, Selection, TimestampKind};
 use crate::codec::{CodecConfig, CodecKind, G711Format, nal};
@@ -8,6 +9,7 @@ use crate::error::ApiError;
 use crate::mkv::{Fragment, Tracks};
 use crate::model::track::TrackInfo;
 use crate::mp4::clip::ClipBuilder;
+use crate::shapes::TimestampRange;
 use crate::time::UnixMillis;
 use crate::timeline::{self, GapFree, TrackChange, Walk};
 
@@ -19,8 +21,35 @@ pub const MAX_BYTES: u64 = 100 * 1024 * 1024;
 /// End − Start may be at most 24 h (spec §1.4).
 const MAX_RANGE_MS: u64 = 24 * 3600 * 1000;
 
+/// The clip's content type (spec §9.12).
+pub const CONTENT_TYPE: &str = "video/mp4";
+
 /// Which fragment timestamp selects fragments (ClipFragmentSelectorType).
 pub type SelectorType = TimestampKind;
+
+/// The GetClip request (spec §1.4), as the service's JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct GetClipInput {
+    /// StreamName.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_name: Option<String>,
+    /// StreamARN.
+    #[serde(default, rename = "StreamARN", skip_serializing_if = "Option::is_none")]
+    pub stream_arn: Option<String>,
+    /// ClipFragmentSelector.
+    pub clip_fragment_selector: ClipFragmentSelector,
+}
+
+/// ClipFragmentSelector (spec §1.4): both timestamps are required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct ClipFragmentSelector {
+    /// FragmentSelectorType.
+    pub fragment_selector_type: SelectorType,
+    /// TimestampRange.
+    pub timestamp_range: TimestampRange,
+}
 
 /// A GetClip request over an archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +62,19 @@ pub struct ClipRequest {
     pub end: Option<UnixMillis>,
     /// Lift the 200-fragment / 100 MB limits (the service cannot; we can).
     pub no_limits: bool,
+}
+
+impl ClipRequest {
+    /// The request GetClip's `input` makes: its selector and range, with the service's limits.
+    pub fn from_input(input: &GetClipInput) -> ClipRequest {
+        let selector = input.clip_fragment_selector;
+        ClipRequest {
+            selector: selector.fragment_selector_type,
+            start: Some(selector.timestamp_range.start_timestamp),
+            end: Some(selector.timestamp_range.end_timestamp),
+            no_limits: false,
+        }
+    }
 }
 
 /// The clip and what went into it.

@@ -50,7 +50,7 @@ pub struct FragmentReport {
     pub server_timestamp: Option<UnixMillis>,
     /// FragmentSizeInBytes.
     pub fragment_size_in_bytes: u64,
-    /// FragmentLengthInMilliseconds: last frame time − first frame time (spec §9.2).
+    /// FragmentLengthInMilliseconds ([`timeline::fragment_length_millis`]).
     pub fragment_length_in_milliseconds: u64,
     /// Frames per track number.
     pub frames: BTreeMap<u64, u64>,
@@ -124,10 +124,12 @@ impl Inspector {
         let mut changes = Vec::new();
         match &self.previous_tracks {
             None => tracks = Some(fragment.tracks.entries.iter().map(track_report).collect()),
-            // Error chunks have no Tracks: they change nothing.
+            // Error chunks have no Tracks: they change nothing, and the first real Tracks after
+            // them add no tracks.
             Some(previous)
                 if !Arc::ptr_eq(previous, &fragment.tracks)
-                    && !fragment.tracks.entries.is_empty() =>
+                    && !fragment.tracks.entries.is_empty()
+                    && !previous.entries.is_empty() =>
             {
                 changes = timeline::changes(previous, &fragment.tracks)
                     .into_iter()
@@ -148,10 +150,6 @@ impl Inspector {
         for frame in &fragment.frames {
             *frames.entry(frame.track).or_insert(0) += 1;
         }
-        let length_ns = fragment
-            .summary
-            .and_then(|s| s.span)
-            .map_or(0, |(first, last)| last.abs_diff(first));
         Inspected {
             tracks,
             fragment: FragmentReport {
@@ -159,7 +157,10 @@ impl Inspector {
                 producer_timestamp: fragment.producer_timestamp,
                 server_timestamp: fragment.server_timestamp,
                 fragment_size_in_bytes: fragment.size,
-                fragment_length_in_milliseconds: length_ns / 1_000_000,
+                fragment_length_in_milliseconds: fragment
+                    .summary
+                    .as_ref()
+                    .map_or(0, timeline::fragment_length_millis),
                 frames,
                 error,
             },

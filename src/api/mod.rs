@@ -15,5 +15,8 @@
 
 pub mod fmp4;
 pub mod get_clip;
+pub mod get_media;
 pub mod inspect;
+pub mod list_fragments;
+pub mod pack;
 pub mod ts;

@@ -8,15 +8,20 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
+
 use crate::mkv::{Fragment, FragmentNumber, InBandError, Resume, Tracks};
 use crate::time::UnixMillis;
 
-/// Which fragment timestamp a request selects by (FragmentSelectorType and its kin, spec §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Which fragment timestamp a request selects by (FragmentSelectorType and its kin, spec §2);
+/// spelled `PRODUCER_TIMESTAMP` / `SERVER_TIMESTAMP` in JSON, case-sensitive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum TimestampKind {
     /// PRODUCER_TIMESTAMP.
+    #[serde(rename = "PRODUCER_TIMESTAMP")]
     Producer,
     /// SERVER_TIMESTAMP.
+    #[serde(rename = "SERVER_TIMESTAMP")]
     Server,
 }
 
@@ -73,6 +78,13 @@ impl IndexedFragment {
         self.error.is_none() && self.has_frames != Some(false)
     }
 
+    /// Whether it is a stored chunk: a Matroska document of its own, as the service returns
+    /// fragments (spec §7.2), not a Cluster inside another fragment's Segment (plain Matroska,
+    /// GetMedia captures merged into one document).
+    pub fn is_chunk(&self) -> bool {
+        self.resume.starts_document()
+    }
+
     /// Its producer or server timestamp.
     pub fn timestamp(&self, kind: TimestampKind) -> Option<UnixMillis> {
         match kind {
@@ -95,11 +107,12 @@ pub struct Selection {
     pub end: Option<UnixMillis>,
 }
 
-/// Where a page of a selection ended: the next page starts after this fragment.
+/// Where a page ended: the next page starts after this fragment, in the order of
+/// [`FragmentIndex::page`] (timestamp when selecting by one, then fragment number, then position).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
-    /// The last fragment's timestamp in the selection's order.
-    pub timestamp: UnixMillis,
+    /// The last fragment's selected timestamp (`None` when paging without a selection).
+    pub timestamp: Option<UnixMillis>,
     /// The last fragment's number.
     pub number: FragmentNumber,
     /// The last fragment's position in the index (numbers of plain Matroska repeat across inputs).
@@ -157,11 +170,10 @@ impl FragmentIndex {
             .filter(move |(_, f)| f.has_media() && (f.synthetic || seen.insert(&f.number)))
     }
 
-    /// Positions of the media fragments `selection` selects, ordered by the selected timestamp
-    /// (then fragment number, then position), each fragment once as in [`FragmentIndex::media`].
-    /// With PRODUCER_TIMESTAMP, fragments with the same producer timestamp are one: the oldest
-    /// ingested (smallest fragment number) is kept (spec §1.4).
-    pub fn select(&self, selection: &Selection) -> Vec<usize> {
+    /// Positions of the media fragments whose `selection.kind` timestamp lies in the selection's
+    /// range, each fragment once as in [`FragmentIndex::media`], ordered by that timestamp, then
+    /// fragment number, then position: what ListFragments lists (spec §1.2).
+    pub fn matching(&self, selection: &Selection) -> Vec<usize> {
         let mut selected: Vec<(UnixMillis, usize)> = self
             .unique_media()
             .filter_map(|(i, f)| f.timestamp(selection.kind).map(|t| (t, i)))
@@ -174,39 +186,56 @@ impl FragmentIndex {
                 .then_with(|| self.number(*a).cmp(self.number(*b)))
                 .then_with(|| a.cmp(b))
         });
-        if selection.kind == TimestampKind::Producer {
-            let mut seen = HashSet::new();
-            selected.retain(|(t, _)| seen.insert(*t));
-        }
         selected.into_iter().map(|(_, i)| i).collect()
     }
 
-    /// One page of `selection`: up to `max` positions after `after` (from the start without one),
-    /// and the cursor to continue from when more remain. Pages are stable: the same archive
-    /// gives the same pages, and every selected fragment is on exactly one of them.
+    /// The fragments an operation on media uses (GetClip, HLS, DASH): [`FragmentIndex::matching`],
+    /// and with PRODUCER_TIMESTAMP fragments with the same producer timestamp are one, the oldest
+    /// ingested (smallest fragment number) kept (spec §1.4).
+    pub fn select(&self, selection: &Selection) -> Vec<usize> {
+        let mut selected = self.matching(selection);
+        if selection.kind == TimestampKind::Producer {
+            let mut seen = HashSet::new();
+            selected.retain(|&i| seen.insert(self.timestamp(i, selection.kind)));
+        }
+        selected
+    }
+
+    /// One page of what ListFragments lists: [`FragmentIndex::matching`] `selection`, or without
+    /// one every media fragment by fragment number (ingestion order, spec §1.2), then position.
+    /// Up to `max` positions after `after` (from the start without one), and the cursor to
+    /// continue from when more remain. Pages are stable: a cursor resumes after its fragment by
+    /// key, not by count, so every listed fragment is on exactly one page of an unchanged archive,
+    /// and fragments added to the archive meanwhile appear where their key puts them.
     pub fn page(
         &self,
-        selection: &Selection,
+        selection: Option<&Selection>,
         after: Option<&Cursor>,
         max: usize,
     ) -> (Vec<usize>, Option<Cursor>) {
-        let selected = self.select(selection);
-        let key = |i: usize| (self.timestamp(i, selection.kind), self.number(i), i);
+        let listed = match selection {
+            Some(selection) => self.matching(selection),
+            None => {
+                let mut all = self.media();
+                all.sort_by(|a, b| self.number(*a).cmp(self.number(*b)).then(a.cmp(b)));
+                all
+            }
+        };
+        let kind = selection.map(|s| s.kind);
+        let key = |i: usize| (kind.and_then(|k| self.timestamp(i, k)), self.number(i), i);
         let start = match after {
             None => 0,
-            Some(cursor) => selected
+            Some(cursor) => listed
                 .iter()
-                .position(|&i| key(i) > (Some(cursor.timestamp), &cursor.number, cursor.position))
-                .unwrap_or(selected.len()),
+                .position(|&i| key(i) > (cursor.timestamp, &cursor.number, cursor.position))
+                .unwrap_or(listed.len()),
         };
-        let page: Vec<usize> = selected.iter().skip(start).take(max).copied().collect();
-        let more = start.saturating_add(page.len()) < selected.len();
-        let cursor = page.last().filter(|_| more).and_then(|&i| {
-            Some(Cursor {
-                timestamp: self.timestamp(i, selection.kind)?,
-                number: self.number(i).clone(),
-                position: i,
-            })
+        let page: Vec<usize> = listed.iter().skip(start).take(max).copied().collect();
+        let more = start.saturating_add(page.len()) < listed.len();
+        let cursor = page.last().filter(|_| more).map(|&i| Cursor {
+            timestamp: kind.and_then(|k| self.timestamp(i, k)),
+            number: self.number(i).clone(),
+            position: i,
         });
         (page, cursor)
     }

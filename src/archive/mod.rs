@@ -8,6 +8,7 @@
 //! or fails with `--strict`). Reading continues with the next input.
 
 pub mod index;
+pub mod root;
 pub mod sink;
 pub mod source;
 
@@ -18,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 
 pub use index::{Cursor, FragmentIndex, IndexedFragment, Selection, TimestampKind};
+pub use root::ArchiveRoot;
 pub use source::{FileIdentity, Source};
 
 use crate::error::ApiError;
@@ -179,8 +181,17 @@ impl Archive {
         self.read_with(position, ReadOptions::default())
     }
 
-    /// Reads the fragment at `position` with `options`.
-    fn read_with(&self, position: usize, options: ReadOptions) -> Result<Fragment, ApiError> {
+    /// The bytes of the fragment at `position` as stored: a slice of its input from its first
+    /// byte up to the next fragment (FragmentSizeInBytes, spec §1.2), no copy.
+    ///
+    /// # Errors
+    /// As [`Archive::read`].
+    pub fn stored_bytes(&self, position: usize) -> Result<Bytes, ApiError> {
+        self.stored(position).map(|(bytes, _)| bytes)
+    }
+
+    /// The stored bytes of the fragment at `position` and the name of its input.
+    fn stored(&self, position: usize) -> Result<(Bytes, &str), ApiError> {
         let entry = self
             .index
             .get(position)
@@ -191,19 +202,22 @@ impl Archive {
             .ok()
             .and_then(|id| self.sources.get(id))
             .expect("indexed fragments name their input");
-        let changed = || ApiError::InputUnreadable {
-            path: source.name.clone(),
-            message: "the file changed since it was indexed".into(),
-        };
         let bytes = self.bytes(usize::try_from(entry.source).expect("u32 fits in usize"))?;
         let range = usize::try_from(entry.offset)
             .ok()
             .zip(usize::try_from(entry.size).ok())
             .and_then(|(start, len)| Some(start..start.checked_add(len)?))
             .filter(|range| range.end <= bytes.len())
-            .ok_or_else(changed)?;
+            .ok_or_else(|| changed(&source.name))?;
+        Ok((bytes.slice(range), &source.name))
+    }
+
+    /// Reads the fragment at `position` with `options`.
+    fn read_with(&self, position: usize, options: ReadOptions) -> Result<Fragment, ApiError> {
+        let (bytes, name) = self.stored(position)?;
+        let entry = self.index.get(position).expect("stored() found it");
         let mut reader = Reader::resume(
-            bytes.slice(range),
+            bytes,
             entry.offset,
             &entry.resume,
             Arc::clone(&entry.tracks),
@@ -211,8 +225,8 @@ impl Archive {
         );
         match reader.next() {
             Some(Ok(fragment)) if fragment.number == entry.number => Ok(fragment),
-            Some(Err(error)) => Err(ApiError::from(error).in_input(&source.name)),
-            Some(Ok(_)) | None => Err(changed()),
+            Some(Err(error)) => Err(ApiError::from(error).in_input(name)),
+            Some(Ok(_)) | None => Err(changed(name)),
         }
     }
 
@@ -251,6 +265,14 @@ impl Archive {
         cache.insert(0, (id, bytes.clone()));
         cache.truncate(CACHED_INPUTS);
         Ok(bytes)
+    }
+}
+
+/// An input that no longer holds what was indexed.
+fn changed(name: &str) -> ApiError {
+    ApiError::InputUnreadable {
+        path: name.to_owned(),
+        message: "the file changed since it was indexed".into(),
     }
 }
 

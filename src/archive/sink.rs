@@ -105,34 +105,91 @@ impl Inputs {
 /// [`OutputError::IsInput`]; [`OutputError::Write`] when creating, writing or renaming fails, in
 /// which case `path` is as it was.
 pub fn write_file(path: &Path, chunks: &[Bytes], inputs: &Inputs) -> Result<(), OutputError> {
-    if path.as_os_str() == "-" {
-        let mut stdout = io::stdout().lock();
-        return write_chunks(&mut stdout, chunks)
-            .and_then(|()| stdout.flush())
-            .map_err(write_error(path));
+    let mut file = OutputFile::create(path, inputs)?;
+    file.write(chunks)?;
+    file.commit()
+}
+
+/// One output file written piece by piece (see the module docs): it appears whole on
+/// [`OutputFile::commit`]; dropped uncommitted, a regular file's target stays as it was.
+#[derive(Debug)]
+pub struct OutputFile {
+    path: PathBuf,
+    target: Target,
+}
+
+#[derive(Debug)]
+enum Target {
+    Stdout,
+    Direct(File),
+    Temporary(tempfile::NamedTempFile),
+}
+
+impl OutputFile {
+    /// Starts the output `path` (`-` is stdout).
+    ///
+    /// # Errors
+    /// [`OutputError::IsInput`]; [`OutputError::Write`] when it cannot be created.
+    pub fn create(path: &Path, inputs: &Inputs) -> Result<OutputFile, OutputError> {
+        let target = if path.as_os_str() == "-" {
+            Target::Stdout
+        } else {
+            inputs.check(path)?;
+            if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+                // A device or a pipe (/dev/null): nothing to replace, write straight into it.
+                Target::Direct(
+                    File::options()
+                        .write(true)
+                        .open(path)
+                        .map_err(write_error(path))?,
+                )
+            } else {
+                // Mode 0666 before the umask, as `File::create` gives (tempfile's default is 0600).
+                Target::Temporary(
+                    tempfile::Builder::new()
+                        .prefix(".kvs-remux-")
+                        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
+                        .tempfile_in(parent(path))
+                        .map_err(write_error(path))?,
+                )
+            }
+        };
+        Ok(OutputFile {
+            path: path.to_owned(),
+            target,
+        })
     }
-    inputs.check(path)?;
-    if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        // A device or a pipe (/dev/null): nothing to replace, write straight into it.
-        let mut file = File::options()
-            .write(true)
-            .open(path)
-            .map_err(write_error(path))?;
-        return write_chunks(&mut file, chunks)
-            .and_then(|()| file.flush())
-            .map_err(write_error(path));
+
+    /// Appends `chunks`.
+    ///
+    /// # Errors
+    /// [`OutputError::Write`].
+    pub fn write(&mut self, chunks: &[Bytes]) -> Result<(), OutputError> {
+        let result = match &mut self.target {
+            Target::Stdout => write_chunks(&mut io::stdout().lock(), chunks),
+            Target::Direct(file) => write_chunks(file, chunks),
+            Target::Temporary(temp) => write_chunks(temp.as_file_mut(), chunks),
+        };
+        result.map_err(write_error(&self.path))
     }
-    let dir = parent(path);
-    // Mode 0666 before the umask, as `File::create` gives (tempfile's default is 0600).
-    let mut temp = tempfile::Builder::new()
-        .prefix(".kvs-remux-")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
-        .tempfile_in(dir)
-        .map_err(write_error(path))?;
-    write_chunks(temp.as_file_mut(), chunks).map_err(write_error(path))?;
-    temp.as_file_mut().flush().map_err(write_error(path))?;
-    temp.persist(path).map_err(|e| write_error(path)(e.error))?;
-    Ok(())
+
+    /// Finishes the output: flushed, and a regular file renamed over its target.
+    ///
+    /// # Errors
+    /// [`OutputError::Write`], in which case a regular file's target is as it was.
+    pub fn commit(self) -> Result<(), OutputError> {
+        let path = self.path;
+        match self.target {
+            Target::Stdout => io::stdout().lock().flush().map_err(write_error(&path)),
+            Target::Direct(mut file) => file.flush().map_err(write_error(&path)),
+            Target::Temporary(mut temp) => {
+                temp.as_file_mut().flush().map_err(write_error(&path))?;
+                temp.persist(&path)
+                    .map_err(|e| write_error(&path)(e.error))?;
+                Ok(())
+            }
+        }
+    }
 }
 
 /// A directory output staged beside its target: files appear in the target on

@@ -132,6 +132,24 @@ pub fn list(path: &Path) -> io::Result<Vec<Source>> {
     })
 }
 
+/// The entries of an archive root that can be streams (directories and files), sorted; at most
+/// `limit` of them.
+///
+/// # Errors
+/// The root cannot be read.
+pub fn stream_names(root: &Path, limit: usize) -> io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(root)? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') {
+            names.push(name);
+        }
+    }
+    names.sort();
+    names.truncate(limit);
+    Ok(names)
+}
+
 /// A regular file, not yet loaded.
 fn file(path: &Path) -> io::Result<Source> {
     let len = fs::metadata(path)?.len();

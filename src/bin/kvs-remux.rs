@@ -8,15 +8,21 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use kvs_remux::api::fmp4;
+use kvs_remux::api::get_clip::{self, ClipFragmentSelector, GetClipInput};
+use kvs_remux::api::get_media::{GetMediaForFragmentListInput, get_media_for_fragment_list};
 use kvs_remux::api::inspect::{CpdChange, FragmentReport, Inspected, Inspector, TrackReport};
+use kvs_remux::api::list_fragments::{ListFragmentsInput, ListFragmentsOutput, list_fragments};
+use kvs_remux::api::pack::{self, PackOptions};
 use kvs_remux::api::ts::{self, TsOptions};
-use kvs_remux::archive::sink::{self, Inputs, OutputError, StagedDir};
-use kvs_remux::archive::source::{self, FileIdentity};
-use kvs_remux::archive::{Archive, Damage};
+use kvs_remux::archive::sink::{self, Inputs, OutputError, OutputFile, StagedDir};
+use kvs_remux::archive::source::{self, FileIdentity, Source};
+use kvs_remux::archive::{Archive, ArchiveRoot, Damage};
 use kvs_remux::low_level::mkv::{PushParser, Reader};
 use kvs_remux::{ApiError, ClipRequest, SelectorType, UnixMillis, get_clip};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 #[derive(Parser)]
@@ -41,12 +47,80 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// GetClip: a progressive MP4 of all tracks for a time range (the whole archive without one).
-    GetClip {
+    /// ListFragments: the fragments of a stream as the service's JSON, optionally in a timestamp range.
+    ///
+    /// Without --max-results and --next-token every page is fetched and the fragments printed
+    /// together (as the AWS CLI does); with either, one page and its NextToken.
+    #[command(override_usage = "kvs-remux list-fragments [OPTIONS] <PATH>\n       \
+        kvs-remux list-fragments [OPTIONS] --archive-root <DIR> (--stream-name <NAME> | --stream-arn <ARN>)")]
+    ListFragments {
         /// Input: a file, a directory of fragment files, or `-` (stdin).
-        path: PathBuf,
-        /// Output MP4 file (`-` for stdout; `/dev/null` works).
-        outfile: PathBuf,
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        stream: StreamArgs,
+        /// The service's request JSON (or file://PATH); flags given as well take precedence.
+        #[arg(long, value_name = "JSON")]
+        cli_input_json: Option<String>,
+        /// FragmentSelector: JSON, or the AWS CLI's shorthand
+        /// `FragmentSelectorType=SERVER_TIMESTAMP,TimestampRange={StartTimestamp=T,EndTimestamp=T}`.
+        #[arg(long, value_name = "JSON")]
+        fragment_selector: Option<String>,
+        /// MaxResults: fragments per page, 1–1000.
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        max_results: Option<i64>,
+        /// NextToken from a previous page.
+        #[arg(long, value_name = "TOKEN")]
+        next_token: Option<String>,
+        /// Fail on damaged input instead of listing the fragments completed before the damage.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// GetMediaForFragmentList: the stored chunks of the given fragments, in order, to OUTFILE.
+    ///
+    /// A number the stream does not have gets the service's FRAGMENT_NOT_FOUND chunk. Prints
+    /// {"ContentType": "video/webm"}.
+    #[command(
+        override_usage = "kvs-remux get-media-for-fragment-list [OPTIONS] <PATH> <OUTFILE> --fragments <N>...\n       \
+        kvs-remux get-media-for-fragment-list [OPTIONS] --archive-root <DIR> (--stream-name <NAME> | --stream-arn <ARN>) <OUTFILE> --fragments <N>..."
+    )]
+    GetMediaForFragmentList {
+        /// PATH (a file, a directory of fragment files, or `-`) then OUTFILE (`-` for stdout);
+        /// OUTFILE alone with --archive-root.
+        #[arg(value_name = "PATH> <OUTFILE", num_args = 1..=2, required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        stream: StreamArgs,
+        /// The service's request JSON (or file://PATH); flags given as well take precedence.
+        #[arg(long, value_name = "JSON")]
+        cli_input_json: Option<String>,
+        /// Fragments: fragment numbers (or one JSON list).
+        #[arg(long, value_name = "N", num_args = 1..)]
+        fragments: Vec<String>,
+        /// Fail on damaged input instead of using the fragments completed before the damage.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// GetClip: a progressive MP4 of all tracks for a time range (the whole archive without one).
+    ///
+    /// Prints {"ContentType": "video/mp4"} (unless OUTFILE is `-`).
+    #[command(
+        override_usage = "kvs-remux get-clip [OPTIONS] <PATH> <OUTFILE>\n       \
+        kvs-remux get-clip [OPTIONS] --archive-root <DIR> (--stream-name <NAME> | --stream-arn <ARN>) <OUTFILE>"
+    )]
+    GetClip {
+        /// PATH (a file, a directory of fragment files, or `-`) then OUTFILE (an MP4 file, `-`
+        /// for stdout, `/dev/null`); OUTFILE alone with --archive-root.
+        #[arg(value_name = "PATH> <OUTFILE", num_args = 1..=2, required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        stream: StreamArgs,
+        /// The service's request JSON (or file://PATH); flags given as well take precedence.
+        #[arg(long, value_name = "JSON")]
+        cli_input_json: Option<String>,
+        /// ClipFragmentSelector: JSON, or the shorthand
+        /// `FragmentSelectorType=PRODUCER_TIMESTAMP,TimestampRange={StartTimestamp=T,EndTimestamp=T}`.
+        #[arg(long, value_name = "JSON", conflicts_with_all = ["start_timestamp", "end_timestamp"])]
+        clip_fragment_selector: Option<String>,
         /// StartTimestamp: RFC 3339 or epoch seconds.
         #[arg(long, value_parser = parse_timestamp)]
         start_timestamp: Option<UnixMillis>,
@@ -54,12 +128,29 @@ enum Command {
         #[arg(long, value_parser = parse_timestamp)]
         end_timestamp: Option<UnixMillis>,
         /// Which fragment timestamp the range applies to.
-        #[arg(long, value_enum, default_value = "SERVER_TIMESTAMP")]
-        fragment_selector_type: Selector,
+        #[arg(long, value_enum)]
+        fragment_selector_type: Option<Selector>,
         /// Lift the service's limits of 200 fragments / 100 MB per clip.
         #[arg(long)]
         no_limits: bool,
         /// Fail on damaged input instead of using the fragments completed before the damage.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// Pack any Matroska/WebM file into a KVS archive: one stored chunk per fragment (EBML header,
+    /// Segment, Info, Tracks, the AWS tags, one Cluster), as GetMediaForFragmentList returns them.
+    Pack {
+        /// Input: a Matroska or WebM file, or `-` (stdin).
+        input: PathBuf,
+        /// Output archive file (`-` for stdout).
+        output: PathBuf,
+        /// Target fragment duration in ms: a fragment ends at the first key frame after it (1–20000).
+        #[arg(long, value_name = "MS", default_value_t = pack::DEFAULT_FRAGMENT_DURATION_MS)]
+        fragment_duration: u64,
+        /// The Unix time of the input's time 0 (RFC 3339 or epoch seconds; default 1970-01-01).
+        #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
+        stream_start: Option<UnixMillis>,
+        /// Fail on damaged input instead of packing the frames read before the damage.
         #[arg(long)]
         strict: bool,
     },
@@ -89,6 +180,21 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+}
+
+/// Where the stream is when it is not given as PATH: an archive root and the stream's name or ARN.
+#[derive(clap::Args)]
+struct StreamArgs {
+    /// Archive root: one stream per entry, ROOT/<StreamName> (a directory of fragment files or a
+    /// file); the stream is named by --stream-name or --stream-arn.
+    #[arg(long, value_name = "DIR")]
+    archive_root: Option<PathBuf>,
+    /// StreamName (with --archive-root).
+    #[arg(long, value_name = "NAME", requires = "archive_root")]
+    stream_name: Option<String>,
+    /// StreamARN (with --archive-root): arn:aws:kinesisvideo:REGION:ACCOUNT:stream/NAME/TIME.
+    #[arg(long, value_name = "ARN", requires = "archive_root")]
+    stream_arn: Option<String>,
 }
 
 /// ClipFragmentSelectorType, spelled as the API spells it.
@@ -133,26 +239,70 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect { path, json } => inspect(&path, json),
-        Command::GetClip {
+        Command::ListFragments {
             path,
-            outfile,
+            stream,
+            cli_input_json,
+            fragment_selector,
+            max_results,
+            next_token,
+            strict,
+        } => list_fragments_command(
+            path.as_deref(),
+            &stream,
+            ListFlags {
+                cli_input_json,
+                fragment_selector,
+                max_results,
+                next_token,
+            },
+            strict,
+        ),
+        Command::GetMediaForFragmentList {
+            paths,
+            stream,
+            cli_input_json,
+            fragments,
+            strict,
+        } => get_media_command(&paths, &stream, cli_input_json, fragments, strict),
+        Command::GetClip {
+            paths,
+            stream,
+            cli_input_json,
+            clip_fragment_selector,
             start_timestamp,
             end_timestamp,
             fragment_selector_type,
             no_limits,
             strict,
-        } => {
-            let request = ClipRequest {
-                selector: match fragment_selector_type {
-                    Selector::ProducerTimestamp => SelectorType::Producer,
-                    Selector::ServerTimestamp => SelectorType::Server,
-                },
-                start: start_timestamp,
-                end: end_timestamp,
+        } => get_clip_command(
+            &paths,
+            &stream,
+            ClipFlags {
+                cli_input_json,
+                clip_fragment_selector,
+                start_timestamp,
+                end_timestamp,
+                fragment_selector_type,
                 no_limits,
-            };
-            clip(&path, &outfile, &request, strict)
-        }
+            },
+            strict,
+        ),
+        Command::Pack {
+            input,
+            output,
+            fragment_duration,
+            stream_start,
+            strict,
+        } => pack_command(
+            &input,
+            &output,
+            &PackOptions {
+                fragment_duration_ms: fragment_duration,
+                stream_start: stream_start.unwrap_or(UnixMillis(0)),
+            },
+            strict,
+        ),
         Command::Fragment {
             path,
             outdir,
@@ -219,10 +369,314 @@ fn report_damage(damage: &[Damage], strict: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `get-clip`: the clip of what was read completely.
-fn clip(path: &Path, outfile: &Path, request: &ClipRequest, strict: bool) -> Result<(), Failure> {
-    let (archive, inputs) = open(path, strict)?;
-    let clip = get_clip(&archive, request)?;
+/// Where a command's stream is: PATH, or an entry of an archive root.
+enum Location<'a> {
+    Path(&'a Path),
+    Root(&'a Path),
+}
+
+/// Stops with a usage error (exit 2), as clap does for its own checks.
+fn usage_error(message: &str) -> ! {
+    Cli::command()
+        .error(clap::error::ErrorKind::ArgumentConflict, message)
+        .exit()
+}
+
+/// The stream's location and the output file of a payload command: `PATH OUTFILE`, or `OUTFILE`
+/// with --archive-root.
+fn stream_and_outfile<'a>(
+    paths: &'a [PathBuf],
+    stream: &'a StreamArgs,
+) -> (Location<'a>, &'a Path) {
+    match (paths, &stream.archive_root) {
+        ([path, outfile], None) => (Location::Path(path), outfile),
+        ([outfile], Some(root)) => (Location::Root(root), outfile),
+        (_, None) => usage_error(
+            "give PATH and OUTFILE, or --archive-root with --stream-name or --stream-arn and OUTFILE",
+        ),
+        (_, Some(_)) => usage_error(
+            "with --archive-root, give OUTFILE alone (the stream is named by --stream-name or --stream-arn)",
+        ),
+    }
+}
+
+/// Opens the stream at `location` (an archive root's stream is named by the flags, else by the
+/// request JSON); damage is warned about, or an error with `strict`.
+fn open_stream(
+    location: Location<'_>,
+    stream: &StreamArgs,
+    request_name: Option<&str>,
+    request_arn: Option<&str>,
+    strict: bool,
+) -> Result<(Archive, Inputs), Failure> {
+    match location {
+        Location::Path(path) => open(path, strict),
+        Location::Root(root) => {
+            let name = stream.stream_name.as_deref().or(request_name);
+            let arn = stream.stream_arn.as_deref().or(request_arn);
+            let archive = ArchiveRoot::new(root).open(name, arn)?;
+            let identities: Vec<FileIdentity> = archive
+                .sources()
+                .iter()
+                .filter_map(|s| s.identity)
+                .collect();
+            report_damage(archive.damage(), strict)?;
+            Ok((archive, Inputs::new(identities)))
+        }
+    }
+}
+
+/// The text of a JSON argument: itself, or the file it names as `file://PATH` (as the AWS CLI).
+fn json_text(flag: &str, arg: &str) -> Result<String, Failure> {
+    match arg.strip_prefix("file://") {
+        None => Ok(arg.to_owned()),
+        Some(path) => std::fs::read_to_string(path).map_err(|e| {
+            Failure::Api(ApiError::InputUnreadable {
+                path: format!("{flag} {path}"),
+                message: e.to_string(),
+            })
+        }),
+    }
+}
+
+/// A request (or part of one) from a JSON argument; an InvalidArgumentException saying what is
+/// wrong with it otherwise.
+fn parse_json<T: DeserializeOwned>(flag: &str, arg: &str) -> Result<T, Failure> {
+    let text = json_text(flag, arg)?;
+    serde_json::from_str(&text).map_err(|e| invalid_flag(flag, &e.to_string()))
+}
+
+/// A structure from JSON or from the AWS CLI's shorthand (`Key=value,Key={Key=value}`).
+fn parse_structure<T: DeserializeOwned>(flag: &str, arg: &str) -> Result<T, Failure> {
+    if arg.trim_start().starts_with('{') || arg.starts_with("file://") {
+        return parse_json(flag, arg);
+    }
+    let value = shorthand(arg).map_err(|e| invalid_flag(flag, &e))?;
+    serde_json::from_value(value).map_err(|e| invalid_flag(flag, &e.to_string()))
+}
+
+fn invalid_flag(flag: &str, problem: &str) -> Failure {
+    Failure::Api(ApiError::InvalidArgument {
+        message: format!("{flag}: {problem}"),
+    })
+}
+
+/// Parses the AWS CLI's shorthand syntax for structures: `Key=value` pairs separated by commas,
+/// a value either text or a nested `{...}`. Values stay strings (timestamps are read from strings).
+fn shorthand(text: &str) -> Result<Value, String> {
+    fn structure(text: &str, at: &mut usize, nested: bool) -> Result<Value, String> {
+        let bytes = text.as_bytes();
+        let mut map = serde_json::Map::new();
+        loop {
+            let key_start = *at;
+            while bytes.get(*at).is_some_and(|&b| b != b'=') {
+                *at += 1;
+            }
+            let key = text[key_start..*at].trim().to_owned();
+            if key.is_empty() || bytes.get(*at) != Some(&b'=') {
+                return Err(format!("expected Key=value at character {}", key_start + 1));
+            }
+            *at += 1;
+            let value = if bytes.get(*at) == Some(&b'{') {
+                *at += 1;
+                let inner = structure(text, at, true)?;
+                if bytes.get(*at) != Some(&b'}') {
+                    return Err(format!("missing }} for {key}"));
+                }
+                *at += 1;
+                inner
+            } else {
+                let value_start = *at;
+                while bytes.get(*at).is_some_and(|&b| b != b',' && b != b'}') {
+                    *at += 1;
+                }
+                Value::String(text[value_start..*at].trim().to_owned())
+            };
+            map.insert(key, value);
+            match bytes.get(*at) {
+                Some(b',') => *at += 1,
+                Some(b'}') if nested => return Ok(Value::Object(map)),
+                None if !nested => return Ok(Value::Object(map)),
+                _ => return Err(format!("unexpected text at character {}", *at + 1)),
+            }
+        }
+    }
+    let mut at = 0;
+    structure(text, &mut at, false)
+}
+
+/// Prints `value` as the AWS CLI prints responses: JSON indented by four spaces.
+fn print_json(value: &impl Serialize) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    value
+        .serialize(&mut serializer)
+        .map_err(|e| Failure::Print(io::Error::other(e)))?;
+    writeln!(out)
+        .and_then(|()| out.flush())
+        .map_err(Failure::Print)
+}
+
+/// The request flags of `list-fragments`.
+struct ListFlags {
+    cli_input_json: Option<String>,
+    fragment_selector: Option<String>,
+    max_results: Option<i64>,
+    next_token: Option<String>,
+}
+
+/// `list-fragments`: one page when MaxResults or NextToken is given, else all pages merged.
+fn list_fragments_command(
+    path: Option<&Path>,
+    stream: &StreamArgs,
+    flags: ListFlags,
+    strict: bool,
+) -> Result<(), Failure> {
+    let location = match (path, &stream.archive_root) {
+        (Some(path), None) => Location::Path(path),
+        (None, Some(root)) => Location::Root(root),
+        (None, None) => {
+            usage_error("give PATH, or --archive-root with --stream-name or --stream-arn")
+        }
+        (Some(_), Some(_)) => usage_error("give PATH or --archive-root, not both"),
+    };
+    let mut input: ListFragmentsInput = match &flags.cli_input_json {
+        Some(json) => parse_json("--cli-input-json", json)?,
+        None => ListFragmentsInput::default(),
+    };
+    if let Some(selector) = &flags.fragment_selector {
+        input.fragment_selector = Some(parse_structure("--fragment-selector", selector)?);
+    }
+    input.max_results = flags.max_results.or(input.max_results);
+    input.next_token = flags.next_token.or(input.next_token);
+    let (archive, _) = open_stream(
+        location,
+        stream,
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+        strict,
+    )?;
+    if input.max_results.is_some() || input.next_token.is_some() {
+        return print_json(&list_fragments(&archive, &input)?);
+    }
+    let mut fragments = Vec::new();
+    loop {
+        let page = list_fragments(&archive, &input)?;
+        fragments.extend(page.fragments);
+        match page.next_token {
+            Some(token) => input.next_token = Some(token),
+            None => break,
+        }
+    }
+    print_json(&ListFragmentsOutput {
+        fragments,
+        next_token: None,
+    })
+}
+
+/// `get-media-for-fragment-list`: the payload streamed to OUTFILE, chunk by chunk.
+fn get_media_command(
+    paths: &[PathBuf],
+    stream: &StreamArgs,
+    cli_input_json: Option<String>,
+    fragments: Vec<String>,
+    strict: bool,
+) -> Result<(), Failure> {
+    let (location, outfile) = stream_and_outfile(paths, stream);
+    let mut input: GetMediaForFragmentListInput = match &cli_input_json {
+        Some(json) => parse_json("--cli-input-json", json)?,
+        None => GetMediaForFragmentListInput::default(),
+    };
+    match fragments.as_slice() {
+        [] => {}
+        // The AWS CLI also takes the list as one JSON array.
+        [list] if list.trim_start().starts_with('[') => {
+            input.fragments = parse_json("--fragments", list)?;
+        }
+        _ => input.fragments = fragments,
+    }
+    let (archive, inputs) = open_stream(
+        location,
+        stream,
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+        strict,
+    )?;
+    let payload = get_media_for_fragment_list(&archive, &input)?;
+    let mut out = OutputFile::create(outfile, &inputs)?;
+    for chunk in payload.chunks(&archive) {
+        out.write(&[chunk?])?;
+    }
+    out.commit()?;
+    print_content_type(outfile, payload.content_type)
+}
+
+/// `{"ContentType": ...}` on stdout, as the AWS CLI prints for a payload written to a file.
+fn print_content_type(outfile: &Path, content_type: &str) -> Result<(), Failure> {
+    if outfile.as_os_str() == "-" {
+        return Ok(());
+    }
+    print_json(&json!({ "ContentType": content_type }))
+}
+
+/// The request flags of `get-clip`.
+struct ClipFlags {
+    cli_input_json: Option<String>,
+    clip_fragment_selector: Option<String>,
+    start_timestamp: Option<UnixMillis>,
+    end_timestamp: Option<UnixMillis>,
+    fragment_selector_type: Option<Selector>,
+    no_limits: bool,
+}
+
+/// `get-clip`: the clip of what was read completely. The request comes from the JSON arguments,
+/// the flags taking precedence; without a range, the whole archive.
+fn get_clip_command(
+    paths: &[PathBuf],
+    stream: &StreamArgs,
+    flags: ClipFlags,
+    strict: bool,
+) -> Result<(), Failure> {
+    let (location, outfile) = stream_and_outfile(paths, stream);
+    let input: Option<GetClipInput> = match &flags.cli_input_json {
+        Some(json) => Some(parse_json("--cli-input-json", json)?),
+        None => None,
+    };
+    let selector: Option<ClipFragmentSelector> = match &flags.clip_fragment_selector {
+        Some(text) => Some(parse_structure("--clip-fragment-selector", text)?),
+        None => input.as_ref().map(|i| i.clip_fragment_selector),
+    };
+    let mut request = match selector {
+        Some(selector) => ClipRequest::from_input(&GetClipInput {
+            stream_name: None,
+            stream_arn: None,
+            clip_fragment_selector: selector,
+        }),
+        None => ClipRequest {
+            selector: SelectorType::Server,
+            start: None,
+            end: None,
+            no_limits: false,
+        },
+    };
+    if let Some(kind) = flags.fragment_selector_type {
+        request.selector = match kind {
+            Selector::ProducerTimestamp => SelectorType::Producer,
+            Selector::ServerTimestamp => SelectorType::Server,
+        };
+    }
+    request.start = flags.start_timestamp.or(request.start);
+    request.end = flags.end_timestamp.or(request.end);
+    request.no_limits = flags.no_limits;
+    let (archive, inputs) = open_stream(
+        location,
+        stream,
+        input.as_ref().and_then(|i| i.stream_name.as_deref()),
+        input.as_ref().and_then(|i| i.stream_arn.as_deref()),
+        strict,
+    )?;
+    let clip = get_clip(&archive, &request)?;
     sink::write_file(outfile, &clip.chunks, &inputs)?;
     if clip.truncated {
         eprintln!(
@@ -230,7 +684,78 @@ fn clip(path: &Path, outfile: &Path, request: &ClipRequest, strict: bool) -> Res
             clip.fragments.len()
         );
     }
-    Ok(())
+    print_content_type(outfile, get_clip::CONTENT_TYPE)
+}
+
+/// `pack`: the archive streamed to OUTPUT fragment by fragment; it appears whole or not at all.
+fn pack_command(
+    input: &Path,
+    output: &Path,
+    options: &PackOptions,
+    strict: bool,
+) -> Result<(), Failure> {
+    let sources = if input.as_os_str() == "-" {
+        vec![Source::read_all("-", io::stdin().lock()).map_err(|e| {
+            Failure::Api(ApiError::InputUnreadable {
+                path: "-".into(),
+                message: e.to_string(),
+            })
+        })?]
+    } else {
+        source::list(input).map_err(|e| Failure::Api(input_error(input, &e)))?
+    };
+    let [source] = sources.as_slice() else {
+        return Err(Failure::Api(ApiError::InvalidArgument {
+            message: format!(
+                "{} is a directory; pack takes one Matroska file",
+                input.display()
+            ),
+        }));
+    };
+    let bytes = source
+        .load()
+        .map_err(|e| Failure::Api(input_error(input, &e)))?;
+    if bytes.is_empty() {
+        return Err(Failure::Api(ApiError::InvalidArgument {
+            message: format!("{} is empty", source.name),
+        }));
+    }
+    let mut packed = pack::pack(bytes, options)?;
+    let mut out = OutputFile::create(output, &Inputs::new(source.identity))?;
+    let mut fragments = 0usize;
+    for chunks in &mut packed {
+        out.write(&chunks?)?;
+        fragments += 1;
+    }
+    let damage = packed.damage().cloned().map(|e| e.in_input(&source.name));
+    if fragments == 0 {
+        return Err(Failure::Api(damage.unwrap_or_else(|| {
+            ApiError::InvalidArgument {
+                message: format!("{} has no frames to pack", source.name),
+            }
+        })));
+    }
+    if let Some(damage) = damage {
+        if strict {
+            return Err(Failure::Api(damage));
+        }
+        eprintln!("warning: {damage}; packed the frames read completely before the damage");
+    }
+    Ok(out.commit()?)
+}
+
+/// ResourceNotFoundException for a missing input, else a local failure.
+fn input_error(path: &Path, error: &io::Error) -> ApiError {
+    if error.kind() == io::ErrorKind::NotFound {
+        ApiError::InputNotFound {
+            path: path.display().to_string(),
+        }
+    } else {
+        ApiError::InputUnreadable {
+            path: path.display().to_string(),
+            message: error.to_string(),
+        }
+    }
 }
 
 /// The error for an export that found nothing to write.

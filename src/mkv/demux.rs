@@ -95,6 +95,14 @@ pub struct Resume {
     segment: Option<Arc<SegmentContext>>,
 }
 
+impl Resume {
+    /// Whether the fragment starts a Matroska document of its own (its EBML header), as every
+    /// stored KVS chunk does, rather than inside the Segment of the fragment before it.
+    pub fn starts_document(&self) -> bool {
+        self.segment.is_none()
+    }
+}
+
 /// Where the machine is in the element tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Level {

@@ -1,13 +1,22 @@
-//! Matroska element ids used by the reader (RFC 9559 §5.1), with their marker bits.
+//! Matroska element ids used by the reader and the KVS chunk writer (RFC 9559 §5.1), with their
+//! marker bits.
 
 /// EBML header.
 pub const EBML: u32 = 0x1A45_DFA3;
+/// EBMLVersion.
+pub const EBML_VERSION: u32 = 0x4286;
+/// EBMLReadVersion.
+pub const EBML_READ_VERSION: u32 = 0x42F7;
 /// EBMLMaxIDLength.
 pub const EBML_MAX_ID_LENGTH: u32 = 0x42F2;
 /// EBMLMaxSizeLength.
 pub const EBML_MAX_SIZE_LENGTH: u32 = 0x42F3;
 /// DocType.
 pub const DOC_TYPE: u32 = 0x4282;
+/// DocTypeVersion.
+pub const DOC_TYPE_VERSION: u32 = 0x4287;
+/// DocTypeReadVersion.
+pub const DOC_TYPE_READ_VERSION: u32 = 0x4285;
 /// Segment.
 pub const SEGMENT: u32 = 0x1853_8067;
 /// SeekHead.
@@ -20,6 +29,14 @@ pub const SEEK_ID: u32 = 0x53AB;
 pub const SEEK_POSITION: u32 = 0x53AC;
 /// Info.
 pub const INFO: u32 = 0x1549_A966;
+/// SegmentUID.
+pub const SEGMENT_UID: u32 = 0x73A4;
+/// Title.
+pub const TITLE: u32 = 0x7BA9;
+/// MuxingApp.
+pub const MUXING_APP: u32 = 0x4D80;
+/// WritingApp.
+pub const WRITING_APP: u32 = 0x5741;
 /// TimestampScale (called TimecodeScale in older specs).
 pub const TIMESTAMP_SCALE: u32 = 0x2A_D7B1;
 /// Tracks.

@@ -5,6 +5,8 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
+use crate::time::UnixMillis;
+
 /// Most digits a fragment number may have (spec §1.1: `FragmentNumberString` is 1–128 digits).
 pub const MAX_DIGITS: usize = 128;
 /// Digits kept inline, two per byte: every number the service has issued (47 digits) fits.
@@ -57,6 +59,36 @@ impl FragmentNumber {
     pub fn synthetic(index: u64) -> FragmentNumber {
         let text = format!("{index:0width$}", width = SYNTHETIC_DIGITS);
         FragmentNumber::parse(&text).expect("20 ASCII digits")
+    }
+
+    /// A number laid out as the service lays out its own (spec §7.1): 2^156, plus `sequence` ×
+    /// 2^92, plus the server timestamp in milliseconds × 2^28. In every real capture the numbers
+    /// have this shape (47 digits; `0x1`, a 64-bit counter, then the server time in ms and 28 more
+    /// bits), so consecutive fragments differ by ≈ 2^92 plus the time between them, and the numbers
+    /// increase with ingestion as the service promises (spec §1.2).
+    pub fn service_style(sequence: u64, server: UnixMillis) -> FragmentNumber {
+        // 192 bits as three little-endian limbs; the three parts occupy disjoint bit ranges
+        // (156, 92..156, 28..92), so they combine with OR.
+        let mut limbs: [u64; 3] = [
+            server.0 << 28,
+            (server.0 >> 36) | (sequence << 28),
+            (sequence >> 36) | (1 << 28),
+        ];
+        let mut digits = Vec::with_capacity(INLINE_DIGITS);
+        while limbs.iter().any(|&l| l != 0) {
+            let mut remainder: u128 = 0;
+            for limb in limbs.iter_mut().rev() {
+                let value = (remainder << 64) | u128::from(*limb);
+                // value < 10 · 2^64, so the quotient fits in a limb.
+                *limb = u64::try_from(value / 10).expect("quotient below 2^64");
+                remainder = value % 10;
+            }
+            // remainder < 10.
+            digits.push(b'0' + remainder as u8);
+        }
+        digits.reverse();
+        let text = String::from_utf8(digits).expect("ASCII digits");
+        FragmentNumber::parse(&text).expect("at most 48 digits")
     }
 
     /// The digits as read, most significant first (leading zeros included).
@@ -192,6 +224,25 @@ mod tests {
         );
         assert!(
             FragmentNumber::synthetic(9).to_string() < FragmentNumber::synthetic(10).to_string()
+        );
+    }
+
+    #[test]
+    fn service_style_numbers_have_the_real_layout() {
+        // The sample capture's first fragment: number 91343852333181432392682062609776234230823574155,
+        // server time 1519423069.070. Ours for the same counter and time differs only in the low
+        // 28 bits the service fills and we leave at 0 (difference by Python's integers: 6347403).
+        let ours = FragmentNumber::service_style(1, UnixMillis(1_519_423_069_070));
+        assert_eq!(
+            ours.to_string(),
+            "91343852333181432392682062609776234230817226752"
+        );
+        let next = FragmentNumber::service_style(2, UnixMillis(1_519_423_069_091));
+        assert!(next > ours && next.len() == 47);
+        assert_eq!(
+            // 2^156, by Python.
+            FragmentNumber::service_style(0, UnixMillis(0)).to_string(),
+            "91343852333181432387730302044767688728495783936"
         );
     }
 

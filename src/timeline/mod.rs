@@ -21,6 +21,7 @@ pub use walk::{Walk, window_at};
 
 use crate::archive::Archive;
 use crate::error::ApiError;
+use crate::mkv::FrameSummary;
 use crate::time::Nanos;
 
 /// A time derived from the input leaves the 64-bit nanosecond timeline (hostile input only).
@@ -84,6 +85,20 @@ pub fn origin(
         .min(Nanos::ZERO)
         .checked_sub(Nanos::SECOND)
         .ok_or(Error::Origin { offset })
+}
+
+/// FragmentLengthInMilliseconds (spec §1.2, §7.1): from the fragment's earliest to its latest
+/// frame time, in whole milliseconds (rounded down); 0 for one frame or none.
+///
+/// Choice (spec §7.1, §9.2): the real sample where ListFragments said 1796 ms while consecutive
+/// producer starts were 1.856 s apart and EXTINF said 1.857 s, and single-frame fragments listed
+/// with 0, both fit "latest − earliest frame time", which leaves out the last frame's duration.
+/// ListFragments and `inspect` use this rule; playlist durations (EXTINF, the MPD timeline) are
+/// this span plus the last frame's duration.
+pub fn fragment_length_millis(summary: &FrameSummary) -> u64 {
+    summary
+        .span
+        .map_or(0, |(first, last)| last.abs_diff(first) / 1_000_000)
 }
 
 /// The [`origin`] of a session: the media fragments at index `positions` of `archive`.

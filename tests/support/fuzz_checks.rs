@@ -1041,8 +1041,10 @@ pub fn multi_file(data: &[u8]) {
 /// and [`kind_of`]). `select` returns media fragments with the timestamp, inside [start, end]
 /// (inclusive), ordered by (timestamp, fragment number); with producer timestamps no two share one
 /// and each kept fragment is the smallest number of its timestamp; with server timestamps every
-/// media fragment in range is selected. Paging with `max` 1..=7 visits exactly what `select`
-/// returns, in order, each once, with full pages while more remain.
+/// media fragment in range is selected. `matching` is `select` without the producer-timestamp
+/// de-duplication. Paging with `max` 1..=7 visits exactly what `matching` returns (or, without a
+/// selection, every media fragment by number), in order, each once, with full pages while more
+/// remain.
 pub fn fragment_index(data: &[u8]) {
     let Some((options, rest)) = options::<RANGE_OPTIONS>(data) else {
         return;
@@ -1105,28 +1107,51 @@ pub fn fragment_index(data: &[u8]) {
             "no duplicate producer timestamps"
         );
     }
-    for max in 1..=7 {
-        let mut visited = Vec::new();
-        let mut after: Option<PageCursor> = None;
-        loop {
-            let (page, cursor) = index.page(&selection, after.as_ref(), max);
-            assert!(page.len() <= max, "a page holds at most max");
-            visited.extend_from_slice(&page);
-            assert!(
-                visited.len() <= selected.len(),
-                "paging visits each fragment once"
+    let matching = index.matching(&selection);
+    let deduplicated: Vec<usize> = {
+        let mut times = BTreeSet::new();
+        matching
+            .iter()
+            .copied()
+            .filter(|&p| kind == TimestampKind::Server || times.insert(key(p).0))
+            .collect()
+    };
+    assert_eq!(deduplicated, selected, "select is matching, de-duplicated");
+    let mut by_number = index.media();
+    by_number.sort_by(|&a, &b| {
+        let number = |p: usize| &index.get(p).expect("indexed").number;
+        number(a).cmp(number(b)).then(a.cmp(&b))
+    });
+    for (paged_selection, expected) in [(Some(&selection), &matching), (None, &by_number)] {
+        for max in 1..=7 {
+            let mut visited = Vec::new();
+            let mut after: Option<PageCursor> = None;
+            loop {
+                let (page, cursor) = index.page(paged_selection, after.as_ref(), max);
+                assert!(page.len() <= max, "a page holds at most max");
+                visited.extend_from_slice(&page);
+                assert!(
+                    visited.len() <= expected.len(),
+                    "paging visits each fragment once"
+                );
+                let Some(cursor) = cursor else {
+                    break;
+                };
+                assert_eq!(page.len(), max, "pages are full while more remain");
+                let last = *page.last().expect("a full page");
+                assert_eq!(cursor.position, last);
+                if paged_selection.is_some() {
+                    assert_eq!(
+                        (cursor.timestamp, &cursor.number),
+                        (Some(key(last).0), key(last).1)
+                    );
+                }
+                after = Some(cursor);
+            }
+            assert_eq!(
+                &visited, expected,
+                "paging with max {max} visits the listing"
             );
-            let Some(cursor) = cursor else {
-                break;
-            };
-            assert_eq!(page.len(), max, "pages are full while more remain");
-            let last = *page.last().expect("a full page");
-            assert_eq!((cursor.timestamp, &cursor.number), key(last));
-            after = Some(cursor);
         }
-        assert_eq!(
-            visited, selected,
-            "paging with max {max} visits the selection"
-        );
     }
 }

@@ -1,0 +1,69 @@
+//! An archive root: many streams side by side, `ROOT/<StreamName>` each (a directory of fragment
+//! files, or one file holding a GetMedia or GetMediaForFragmentList response), found by StreamName
+//! or StreamARN (spec §1.1).
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::{Archive, source};
+use crate::error::ApiError;
+use crate::shapes;
+
+/// How many stream names a "not found" message lists.
+const NAMES_SHOWN: usize = 8;
+
+/// A directory whose entries are streams.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveRoot {
+    dir: PathBuf,
+}
+
+impl ArchiveRoot {
+    /// The archive root at `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> ArchiveRoot {
+        ArchiveRoot { dir: dir.into() }
+    }
+
+    /// The root directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Opens the stream a request names by StreamName or StreamARN (the ARN's name is used).
+    ///
+    /// # Errors
+    /// InvalidArgumentException for a name or ARN the model refuses ([`shapes::stream_name`]);
+    /// ResourceNotFoundException for a stream the root does not hold; as [`Archive::open`].
+    pub fn open(&self, name: Option<&str>, arn: Option<&str>) -> Result<Archive, ApiError> {
+        let name = shapes::stream_name(name, arn)?;
+        // `.` and `..` match the name pattern but are not entries a stream can be.
+        if name == "." || name == ".." {
+            return Err(self.not_found(&name));
+        }
+        Archive::open(&self.dir.join(&name)).map_err(|error| match error {
+            ApiError::InputNotFound { .. } => self.not_found(&name),
+            other => other,
+        })
+    }
+
+    /// ResourceNotFoundException for `name`, saying which streams the root has.
+    fn not_found(&self, name: &str) -> ApiError {
+        let here = match source::stream_names(&self.dir, NAMES_SHOWN + 1) {
+            Ok(names) if names.is_empty() => "it holds no streams".to_owned(),
+            Ok(names) if names.len() > NAMES_SHOWN => {
+                format!("streams there: {}, ...", names[..NAMES_SHOWN].join(", "))
+            }
+            Ok(names) => format!("streams there: {}", names.join(", ")),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                "the archive root does not exist".to_owned()
+            }
+            Err(error) => format!("the archive root cannot be read: {error}"),
+        };
+        ApiError::ResourceNotFound {
+            message: format!(
+                "The requested stream is not found or not active. (no {name} in {}; {here})",
+                self.dir.display()
+            ),
+        }
+    }
+}
