@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 real=../shared/testdata/real
 limit=$((2 << 20))
 
-mkv_targets=(ebml mkv_reader push_parser fmp4 clip ts actions inspector multi_file fragment_index)
+mkv_targets=(ebml mkv_reader push_parser fmp4 clip ts actions inspector multi_file fragment_index list_fragments pack)
 cpd_targets=(avcc hvcc aac_asc waveformatex)
 declare -A prefix=(
   [push_parser]="00 01 3d 80 00 07 ff 02"
@@ -19,6 +19,8 @@ declare -A prefix=(
   [ts]="01"
   [actions]="01 00 00 01 01 fe 00 ff 87"
   [multi_file]="43 40 00 80 00 c0 00 00 00 00 00 00 00 00 00"
+  [list_fragments]="0f 01 00 03 02 02 0a 05"
+  [pack]="01"
 )
 
 for t in "${mkv_targets[@]}" "${cpd_targets[@]}" nal_frame; do

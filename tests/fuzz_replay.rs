@@ -164,6 +164,16 @@ fn fragment_index() {
 }
 
 #[test]
+fn list_fragments() {
+    replay("list_fragments", &mkv_seeds(), fuzz_checks::list_fragments);
+}
+
+#[test]
+fn pack() {
+    replay("pack", &mkv_seeds(), fuzz_checks::pack);
+}
+
+#[test]
 fn codec_private_data() {
     let seeds = cpd_seeds();
     replay("avcc", &seeds, fuzz_checks::avcc);

@@ -11,9 +11,10 @@
 //! keep the input's order; the first fragment holds any audio that comes before the first key frame.
 //!
 //! # Times and numbers
-//! Choice: the input's timeline is taken as Unix time plus `stream_start` (default 0, the Unix
-//! epoch, as a producer with relative timestamps sends), so the output is a function of the input
-//! and the options alone. A fragment's producer timestamp is `stream_start` + its Cluster timestamp
+//! Choice: the input's timeline is taken as Unix time plus `stream_start`, so the output is a
+//! function of the input and the options alone. The default start is 2000-01-01T00:00:00Z (what a
+//! camera without a set clock shows): far enough from 1970 that decode times before the first
+//! presentation time (B-frames) stay after the epoch, where every output format can carry them. A fragment's producer timestamp is `stream_start` + its Cluster timestamp
 //! (the earliest frame), in whole milliseconds; its server timestamp equals the producer timestamp
 //! (no network in between). Fragment numbers have the service's layout
 //! ([`FragmentNumber::service_style`]), counting from 1. The TimestampScale is the input's.
@@ -52,11 +53,14 @@ pub struct PackOptions {
     pub stream_start: UnixMillis,
 }
 
+/// The default stream start, 2000-01-01T00:00:00Z (see the module docs).
+pub const DEFAULT_STREAM_START: UnixMillis = UnixMillis(946_684_800_000);
+
 impl Default for PackOptions {
     fn default() -> Self {
         PackOptions {
             fragment_duration_ms: DEFAULT_FRAGMENT_DURATION_MS,
-            stream_start: UnixMillis(0),
+            stream_start: DEFAULT_STREAM_START,
         }
     }
 }

@@ -147,7 +147,8 @@ enum Command {
         /// Target fragment duration in ms: a fragment ends at the first key frame after it (1–20000).
         #[arg(long, value_name = "MS", default_value_t = pack::DEFAULT_FRAGMENT_DURATION_MS)]
         fragment_duration: u64,
-        /// The Unix time of the input's time 0 (RFC 3339 or epoch seconds; default 1970-01-01).
+        /// The Unix time of the input's time 0 (RFC 3339 or epoch seconds; default
+        /// 2000-01-01T00:00:00Z).
         #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
         stream_start: Option<UnixMillis>,
         /// Fail on damaged input instead of packing the frames read before the damage.
@@ -299,7 +300,7 @@ fn main() -> ExitCode {
             &output,
             &PackOptions {
                 fragment_duration_ms: fragment_duration,
-                stream_start: stream_start.unwrap_or(UnixMillis(0)),
+                stream_start: stream_start.unwrap_or(pack::DEFAULT_STREAM_START),
             },
             strict,
         ),
@@ -375,9 +376,14 @@ enum Location<'a> {
     Root(&'a Path),
 }
 
-/// Stops with a usage error (exit 2), as clap does for its own checks.
-fn usage_error(message: &str) -> ! {
-    Cli::command()
+/// Stops with a usage error of `subcommand` (exit 2), as clap does for its own checks.
+fn usage_error(subcommand: &str, message: &str) -> ! {
+    let mut cli = Cli::command().bin_name("kvs-remux");
+    cli.build();
+    let command = cli
+        .find_subcommand_mut(subcommand)
+        .expect("our own subcommand");
+    command
         .error(clap::error::ErrorKind::ArgumentConflict, message)
         .exit()
 }
@@ -385,6 +391,7 @@ fn usage_error(message: &str) -> ! {
 /// The stream's location and the output file of a payload command: `PATH OUTFILE`, or `OUTFILE`
 /// with --archive-root.
 fn stream_and_outfile<'a>(
+    subcommand: &str,
     paths: &'a [PathBuf],
     stream: &'a StreamArgs,
 ) -> (Location<'a>, &'a Path) {
@@ -392,9 +399,11 @@ fn stream_and_outfile<'a>(
         ([path, outfile], None) => (Location::Path(path), outfile),
         ([outfile], Some(root)) => (Location::Root(root), outfile),
         (_, None) => usage_error(
+            subcommand,
             "give PATH and OUTFILE, or --archive-root with --stream-name or --stream-arn and OUTFILE",
         ),
         (_, Some(_)) => usage_error(
+            subcommand,
             "with --archive-root, give OUTFILE alone (the stream is named by --stream-name or --stream-arn)",
         ),
     }
@@ -536,10 +545,13 @@ fn list_fragments_command(
     let location = match (path, &stream.archive_root) {
         (Some(path), None) => Location::Path(path),
         (None, Some(root)) => Location::Root(root),
-        (None, None) => {
-            usage_error("give PATH, or --archive-root with --stream-name or --stream-arn")
+        (None, None) => usage_error(
+            "list-fragments",
+            "give PATH, or --archive-root with --stream-name or --stream-arn",
+        ),
+        (Some(_), Some(_)) => {
+            usage_error("list-fragments", "give PATH or --archive-root, not both")
         }
-        (Some(_), Some(_)) => usage_error("give PATH or --archive-root, not both"),
     };
     let mut input: ListFragmentsInput = match &flags.cli_input_json {
         Some(json) => parse_json("--cli-input-json", json)?,
@@ -583,7 +595,7 @@ fn get_media_command(
     fragments: Vec<String>,
     strict: bool,
 ) -> Result<(), Failure> {
-    let (location, outfile) = stream_and_outfile(paths, stream);
+    let (location, outfile) = stream_and_outfile("get-media-for-fragment-list", paths, stream);
     let mut input: GetMediaForFragmentListInput = match &cli_input_json {
         Some(json) => parse_json("--cli-input-json", json)?,
         None => GetMediaForFragmentListInput::default(),
@@ -638,7 +650,7 @@ fn get_clip_command(
     flags: ClipFlags,
     strict: bool,
 ) -> Result<(), Failure> {
-    let (location, outfile) = stream_and_outfile(paths, stream);
+    let (location, outfile) = stream_and_outfile("get-clip", paths, stream);
     let input: Option<GetClipInput> = match &flags.cli_input_json {
         Some(json) => Some(parse_json("--cli-input-json", json)?),
         None => None,

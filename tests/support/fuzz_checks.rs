@@ -36,13 +36,15 @@ pub fn option_bytes(target: &str) -> usize {
 }
 
 /// Leading option bytes per target (see the module docs).
-pub const OPTION_BYTES: [(&str, usize); 6] = [
+pub const OPTION_BYTES: [(&str, usize); 8] = [
     ("push_parser", PUSH_OPTIONS),
     ("clip", RANGE_OPTIONS),
     ("ts", 1),
     ("actions", ACTION_OPTIONS),
     ("multi_file", MULTI_OPTIONS),
     ("fragment_index", RANGE_OPTIONS),
+    ("list_fragments", LIST_OPTIONS),
+    ("pack", 1),
 ];
 
 const PUSH_OPTIONS: usize = 8;
@@ -60,6 +62,10 @@ pub fn seed_prefixes(target: &str) -> Vec<Vec<u8>> {
         // Server selector, no limits, from fragment 1 to 2 s after fragment 3.
         "clip" | "fragment_index" => vec![0x0F, 0x01, 0x00, 0x03, 0x02, 0x02],
         "ts" => vec![0x01],
+        // Server selector from fragment 1 to 2 s after fragment 3, MaxResults 2, token corrupted.
+        "list_fragments" => vec![0x0F, 0x01, 0x00, 0x03, 0x02, 0x02, 0x0A, 0x05],
+        // 500-ms fragments.
+        "pack" => vec![0x01],
         // H.265 allowed; fragments 0, 1, one past the end and usize::MAX; the fragment's first,
         // second and first track, and track number 7.
         "actions" => vec![0x01, 0x00, 0x00, 0x01, 0x01, 0xFE, 0x00, 0xFF, 0x87],
@@ -1154,4 +1160,197 @@ pub fn fragment_index(data: &[u8]) {
             );
         }
     }
+}
+
+/// ListFragments with a request the input chooses (8 option bytes: the 6 of [`range`], whose
+/// flags' bit 1 says "no selector"; MaxResults − 8; a byte that corrupts the NextToken). Every
+/// answer is Ok or InvalidArgumentException; an invalid MaxResults is refused. Following the
+/// tokens lists exactly what the index lists (`matching`, or every media fragment by number), each
+/// fragment once, with its indexed number, size and timestamps; every token matches the model's
+/// pattern and length; a corrupted token is refused or resumes, never panics.
+pub fn list_fragments(data: &[u8]) {
+    use kvs_remux::api::list_fragments::{FragmentSelector, ListFragmentsInput, list_fragments};
+    use kvs_remux::shapes::TimestampRange;
+    let Some((options, rest)) = options::<LIST_OPTIONS>(data) else {
+        return;
+    };
+    let Ok(archive) = Archive::from_bytes(Bytes::copy_from_slice(rest)) else {
+        return;
+    };
+    let index = archive.index();
+    let range_options: [u8; RANGE_OPTIONS] = options[..RANGE_OPTIONS].try_into().expect("6 bytes");
+    let kind = kind_of(options[0]);
+    let (start, end) = range(&range_options, index, kind);
+    let selection = (options[0] & 0x02 == 0).then(|| Selection {
+        kind,
+        start: Some(start.unwrap_or(UnixMillis(0))),
+        end: Some(end.unwrap_or(UnixMillis(u64::MAX))),
+    });
+    let input = ListFragmentsInput {
+        max_results: Some(i64::from(options[6]) - 8),
+        fragment_selector: selection.map(|s| FragmentSelector {
+            fragment_selector_type: s.kind,
+            timestamp_range: TimestampRange {
+                start_timestamp: s.start.expect("set above"),
+                end_timestamp: s.end.expect("set above"),
+            },
+        }),
+        ..Default::default()
+    };
+    let refused = |error: &ApiError| {
+        assert_eq!(error.code(), "InvalidArgumentException", "{error}");
+    };
+    let max = i64::from(options[6]) - 8;
+    let mut request = input.clone();
+    let mut listed = Vec::new();
+    let mut pages = 0usize;
+    loop {
+        let page = match list_fragments(&archive, &request) {
+            Ok(page) => page,
+            Err(error) => {
+                refused(&error);
+                // Only an invalid MaxResults, an inverted range or a summary that cannot be read.
+                return;
+            }
+        };
+        assert!((1..=1000).contains(&max), "MaxResults {max} accepted");
+        pages += 1;
+        assert!(pages <= index.len() + 1, "paging terminates");
+        listed.extend(page.fragments.iter().map(|f| f.fragment_number.clone()));
+        for fragment in &page.fragments {
+            let entry = index
+                .fragments()
+                .iter()
+                .find(|e| e.number.to_string() == fragment.fragment_number)
+                .expect("listed fragments are indexed");
+            assert_eq!(fragment.fragment_size_in_bytes, entry.size);
+            assert_eq!(fragment.producer_timestamp, entry.producer_timestamp);
+            assert_eq!(fragment.server_timestamp, entry.server_timestamp);
+        }
+        let Some(token) = page.next_token else {
+            break;
+        };
+        let body = token.trim_end_matches('=');
+        assert!(!body.is_empty() && token.len() <= 4096 && token.len() - body.len() <= 2);
+        assert!(
+            body.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+        );
+        if pages == 1 && options[7] != 0 {
+            // A corrupted token: refused, or a page of some resumption; never a panic.
+            let mut bytes = token.clone().into_bytes();
+            let at = usize::from(options[7]) % bytes.len();
+            bytes[at] = b"A/+9z="[usize::from(options[7]) % 6];
+            let corrupted = ListFragmentsInput {
+                next_token: Some(String::from_utf8(bytes).expect("ASCII")),
+                ..input.clone()
+            };
+            if let Err(error) = list_fragments(&archive, &corrupted) {
+                refused(&error);
+            }
+        }
+        request.next_token = Some(token);
+    }
+    let expected: Vec<String> = match &selection {
+        Some(selection) => index.matching(selection),
+        None => {
+            let mut all = index.media();
+            all.sort_by(|&a, &b| {
+                let number = |p: usize| &index.get(p).expect("indexed").number;
+                number(a).cmp(number(b)).then(a.cmp(&b))
+            });
+            all
+        }
+    }
+    .into_iter()
+    .map(|p| index.get(p).expect("indexed").number.to_string())
+    .collect();
+    assert_eq!(listed, expected, "the pages list the selection");
+}
+
+const LIST_OPTIONS: usize = 8;
+
+/// `pack` with a fragment duration the input chooses (1 option byte: 1, 500, 2000 or 20 000 ms).
+/// An error is an InvalidArgumentException; a packed archive is documents of their own (each
+/// starts with the EBML magic), which the reader reads back as exactly the input's frames (track,
+/// key flag, bytes) in order, one fragment per document, numbers increasing; its size is the frames
+/// plus at most 32 bytes a frame and the header and tags once per fragment.
+pub fn pack(data: &[u8]) {
+    use kvs_remux::api::pack::{PackOptions, pack};
+    let Some((options, rest)) = options::<1>(data) else {
+        return;
+    };
+    let input = Bytes::copy_from_slice(rest);
+    let options = PackOptions {
+        fragment_duration_ms: [1, 500, 2000, 20_000][usize::from(options[0] % 4)],
+        ..PackOptions::default()
+    };
+    let Ok(mut packed) = pack(input.clone(), &options) else {
+        panic!("valid options are accepted");
+    };
+    let mut chunks: Vec<Vec<Bytes>> = Vec::new();
+    for result in &mut packed {
+        match result {
+            Ok(chunk) => chunks.push(chunk),
+            Err(error) => {
+                assert_eq!(error.code(), "InvalidArgumentException", "{error}");
+                return;
+            }
+        }
+    }
+    let mut expected: Vec<(u64, bool, Bytes)> = Vec::new();
+    let mut reader = Reader::new(input);
+    for next in reader.by_ref() {
+        match next {
+            Ok(fragment) => expected.extend(
+                fragment
+                    .frames
+                    .into_iter()
+                    .map(|f| (f.track, f.keyframe, f.data)),
+            ),
+            Err(_) => break,
+        }
+    }
+    if let Some(partial) = reader.partial() {
+        expected.extend(
+            partial
+                .frames
+                .into_iter()
+                .map(|f| (f.track, f.keyframe, f.data)),
+        );
+    }
+    let mut output = Vec::new();
+    let mut header_bytes = 0usize;
+    for chunk in &chunks {
+        assert!(
+            chunk[0].starts_with(&[0x1A, 0x45, 0xDF, 0xA3]),
+            "a chunk is a document"
+        );
+        header_bytes += chunk[0].len() + chunk.get(1).map_or(0, |c| c.len());
+        for part in chunk {
+            output.extend_from_slice(part);
+        }
+    }
+    let payload: usize = expected.iter().map(|(_, _, d)| d.len()).sum();
+    assert!(
+        output.len() <= payload + 32 * expected.len() + header_bytes,
+        "packed size {} for {payload} payload bytes",
+        output.len()
+    );
+    let mut seen = Vec::new();
+    let mut numbers = Vec::new();
+    for next in Reader::new(Bytes::from(output)) {
+        let fragment = next.expect("a packed archive reads back");
+        assert!(!fragment.synthetic, "packed fragments carry KVS numbers");
+        numbers.push(fragment.number.clone());
+        seen.extend(
+            fragment
+                .frames
+                .into_iter()
+                .map(|f| (f.track, f.keyframe, f.data)),
+        );
+    }
+    assert_eq!(numbers.len(), chunks.len(), "one fragment per chunk");
+    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "numbers increase");
+    assert_eq!(seen, expected, "the packed frames are the input's");
 }

@@ -7,18 +7,9 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-/// Element ids (RFC 9559 §5.1, RFC 8794 §11.2), with their marker bits: the reader's, and the EBML
-/// header fields it does not read.
+/// Element ids (RFC 9559 §5.1, RFC 8794 §11.2), with their marker bits.
 pub mod id {
     pub use kvs_remux::low_level::mkv::ids::*;
-    /// EBMLVersion.
-    pub const EBML_VERSION: u32 = 0x4286;
-    /// EBMLReadVersion.
-    pub const EBML_READ_VERSION: u32 = 0x42F7;
-    /// DocTypeVersion.
-    pub const DOC_TYPE_VERSION: u32 = 0x4287;
-    /// DocTypeReadVersion.
-    pub const DOC_TYPE_READ_VERSION: u32 = 0x4285;
 }
 
 /// The KVS tag names (spec §7.2).

@@ -203,7 +203,14 @@ pub fn mkvinfo_chunk(chunk: &[u8]) -> Option<MkvinfoChunk> {
         }
     }
     let mut frames = std::collections::BTreeMap::new();
+    let mut block_ns = Vec::new();
     for line in &lines {
+        // "... 1 frame(s), timestamp 00:00:00.022000000 at 59060"
+        if line.contains("block: ")
+            && let Some((_, time)) = line.split_once(", timestamp ")
+        {
+            block_ns.extend(mkvinfo_time_ns(time.split(' ').next().unwrap_or("")));
+        }
         // "| + Simple block: key, track number 1, 1 frame(s), timestamp ..."
         if let Some((_, rest)) = line.split_once("block: ")
             && let Some((_, number)) = rest.split_once("track number ")
@@ -219,19 +226,24 @@ pub fn mkvinfo_chunk(chunk: &[u8]) -> Option<MkvinfoChunk> {
     // "| + Cluster timestamp: 720:00:02.200000000" (hours may pass 24).
     let cluster_ns = lines.iter().find_map(|line| {
         let (_, time) = line.split_once("Cluster timestamp: ")?;
-        let mut parts = time.split(':');
-        let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
-        let (s, ns) = s.split_once('.')?;
-        let whole: i128 = h.parse::<i128>().ok()? * 3600
-            + m.parse::<i128>().ok()? * 60
-            + s.parse::<i128>().ok()?;
-        Some(whole * 1_000_000_000 + ns.parse::<i128>().ok()?)
+        mkvinfo_time_ns(time)
     });
     Some(MkvinfoChunk {
         tags,
         frames,
         cluster_ns,
+        block_ns,
     })
+}
+
+/// `H:MM:SS.nnnnnnnnn` as mkvinfo prints times (hours may pass 24), in ns.
+fn mkvinfo_time_ns(time: &str) -> Option<i128> {
+    let mut parts = time.trim().split(':');
+    let (h, m, s) = (parts.next()?, parts.next()?, parts.next()?);
+    let (s, ns) = s.split_once('.')?;
+    let whole: i128 =
+        h.parse::<i128>().ok()? * 3600 + m.parse::<i128>().ok()? * 60 + s.parse::<i128>().ok()?;
+    Some(whole * 1_000_000_000 + ns.parse::<i128>().ok()?)
 }
 
 /// What `mkvinfo -v` reads from one fragment chunk.
@@ -243,6 +255,8 @@ pub struct MkvinfoChunk {
     pub frames: std::collections::BTreeMap<u64, usize>,
     /// The first Cluster's timestamp in ns.
     pub cluster_ns: Option<i128>,
+    /// Every block's timestamp in ns (a laced block once), in file order.
+    pub block_ns: Vec<i128>,
 }
 
 impl MkvinfoChunk {
