@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The one test command (README, .ci/run): installs what the tests need when missing, then runs
+# The one test command (README, .ci/run): installs what the tests need when missing (Debian packages,
+# botocore in target/sdk-venv), then runs
 # rustfmt, clippy -D warnings, rustdoc -D warnings, every test (with overflow checks, in the
 # test-release profile; the hostile-input tests once more in a debug build), a check that the
 # library without the `cli` feature pulls no CLI parser, and a short time-bounded run of each fuzz
@@ -13,11 +14,19 @@ command -v mkvextract >/dev/null || missing+=(mkvtoolnix)
 command -v python3 >/dev/null || missing+=(python3)
 command -v gst-launch-1.0 >/dev/null || missing+=(gstreamer1.0-tools)
 [ -x /usr/bin/time ] || missing+=(time)
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 [ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstisomp4.so ] || missing+=(gstreamer1.0-plugins-good)
 [ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstmpegtsdemux.so ] || missing+=(gstreamer1.0-plugins-bad)
 # shellcheck source=apt-install.sh
 . scripts/apt-install.sh
 apt_install test.sh "${missing[@]}"
+
+# botocore (the AWS SDK for Python's core, with the service model) reads and writes the request and
+# response JSON in tests/cli_archive.rs.
+if ! target/sdk-venv/bin/python -c 'import botocore' 2>/dev/null; then
+  python3 -m venv target/sdk-venv
+  target/sdk-venv/bin/pip install --quiet --disable-pip-version-check botocore==1.44.8
+fi
 
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings

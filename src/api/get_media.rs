@@ -94,6 +94,26 @@ impl MediaPayload {
 /// service would return; it is refused with the service's "Fragment numbers are invalid" (spec
 /// §9.13), and `kvs-remux pack` turns such input into an archive of chunks.
 ///
+/// # Examples
+/// ```
+/// use kvs_remux::Archive;
+/// use kvs_remux::api::get_media::{GetMediaForFragmentListInput, get_media_for_fragment_list};
+///
+/// let archive = Archive::open("testdata/fixtures/gap.mkv".as_ref())?;
+/// let first = archive.index().fragments()[0].number.to_string();
+/// let input = GetMediaForFragmentListInput {
+///     fragments: vec![first, "123".into()],
+///     ..Default::default()
+/// };
+/// let payload = get_media_for_fragment_list(&archive, &input)?;
+/// assert_eq!(payload.content_type, "video/webm");
+/// // The stored chunk, then the in-band FRAGMENT_NOT_FOUND chunk for 123.
+/// let chunks: Vec<_> = payload.chunks(&archive).collect::<Result<_, _>>()?;
+/// assert_eq!(chunks[0], archive.stored_bytes(0)?);
+/// assert!(chunks[1].windows(18).any(|w| w == b"FRAGMENT_NOT_FOUND"));
+/// # Ok::<(), kvs_remux::ApiError>(())
+/// ```
+///
 /// # Errors
 /// InvalidArgumentException for a list of 0 or more than 1000 numbers, a number that is not 1–128
 /// digits, or numbers of fragments that are not stored chunks.

@@ -98,6 +98,25 @@ pub struct Fragment {
 /// Choice: a request with both NextToken and FragmentSelector (as SDK paginators send them) must
 /// carry the selector the token was made for.
 ///
+/// # Examples
+/// ```
+/// use kvs_remux::Archive;
+/// use kvs_remux::api::list_fragments::{ListFragmentsInput, list_fragments};
+///
+/// let archive = Archive::open("testdata/fixtures/gap.mkv".as_ref())?;
+/// let input: ListFragmentsInput = serde_json::from_str(
+///     r#"{"StreamName": "gap", "MaxResults": 2, "FragmentSelector": {
+///         "FragmentSelectorType": "PRODUCER_TIMESTAMP",
+///         "TimestampRange": {"StartTimestamp": 1700000000, "EndTimestamp": 1700000010}}}"#,
+/// )?;
+/// let page = list_fragments(&archive, &input)?;
+/// assert_eq!(page.fragments.len(), 2);
+/// assert!(page.next_token.is_some());
+/// let json = serde_json::to_string(&page.fragments[0])?;
+/// assert!(json.starts_with(r#"{"FragmentNumber":"#));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
 /// InvalidArgumentException for a value outside the model's constraints (MaxResults 1–1000,
 /// NextToken pattern and length), an EndTimestamp before StartTimestamp, a NextToken this

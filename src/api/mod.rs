@@ -1,6 +1,7 @@
-//! The operations, one file each (STYLE §1): [`inspect`], [`get_clip`], [`fmp4`] (GetMP4InitFragment,
-//! GetMP4MediaFragment and the fMP4 export), [`ts`] (GetTSFragment and the TS export). Files here
-//! never import each other: what two operations share lives in the timeline or the archive.
+//! The operations, one file each (STYLE §1): [`inspect`], [`list_fragments`], [`get_media`]
+//! (GetMediaForFragmentList), [`get_clip`], [`fmp4`] (GetMP4InitFragment, GetMP4MediaFragment and
+//! the fMP4 export), [`ts`] (GetTSFragment and the TS export), [`pack`]. Files here never import
+//! each other: what two operations share lives in the timeline, the archive or [`crate::shapes`].
 //!
 //! # One result convention
 //! - Opening an [`Archive`](crate::Archive) keeps the fragments completed before any damage and

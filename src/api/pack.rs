@@ -68,6 +68,23 @@ impl Default for PackOptions {
 /// Packs `input`: an iterator of chunks, one chunk list per fragment (`[header, tags and
 /// cluster start, block header, frame, ...]`), that stops after the first error.
 ///
+/// # Examples
+/// ```
+/// use kvs_remux::Archive;
+/// use kvs_remux::api::pack::{PackOptions, pack};
+///
+/// let input = std::fs::read("testdata/fixtures/h264-high-aac.mkv")?;
+/// let mut archive = Vec::new();
+/// for chunks in pack(input.into(), &PackOptions::default())? {
+///     for chunk in chunks? {
+///         archive.extend_from_slice(&chunk);
+///     }
+/// }
+/// let packed = Archive::from_bytes(archive.into())?;
+/// assert_eq!(packed.index().fragments()[0].number.to_string().len(), 47);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
 /// InvalidArgumentException for a fragment duration outside 1–20 000 ms.
 pub fn pack(input: Bytes, options: &PackOptions) -> Result<Pack, ApiError> {

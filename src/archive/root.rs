@@ -13,6 +13,19 @@ use crate::shapes;
 const NAMES_SHOWN: usize = 8;
 
 /// A directory whose entries are streams.
+///
+/// # Examples
+/// ```
+/// use kvs_remux::archive::ArchiveRoot;
+///
+/// let root = ArchiveRoot::new("testdata/fixtures");
+/// let arn = "arn:aws:kinesisvideo:us-west-2:123456789012:stream/gap.mkv/1";
+/// let archive = root.open(None, Some(arn))?;
+/// assert_eq!(archive.index().len(), 4);
+/// let missing = root.open(Some("nothing-here"), None).unwrap_err();
+/// assert_eq!(missing.code(), "ResourceNotFoundException");
+/// # Ok::<(), kvs_remux::ApiError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchiveRoot {
     dir: PathBuf,
