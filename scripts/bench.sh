@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Throughput and memory of kvs-remux against ffmpeg on the same archive in the same run (STYLE §7:
 # ffmpeg ratios live here, criterion figures in `cargo bench`): parsing (`inspect`, issue 1),
-# MKV→fMP4 and GetClip (issue 5), MKV→TS (issue 6).
+# MKV→fMP4 and GetClip (issue 5), MKV→TS (issue 6), and ListFragments / GetMediaForFragmentList on a
+# 10 000-fragment archive (issue 11, scripts/bench-archive.sh).
 #
 #   scripts/bench.sh                      # 600-s 1080p archive (~600 MB) + a 60-s one for RSS
-#   BENCH_ONLY=fmp4,clip scripts/bench.sh # sections: parse, fmp4, clip, ts (default: all)
+#   BENCH_ONLY=fmp4,clip scripts/bench.sh # sections: parse, fmp4, clip, ts, archive (default: all)
 #   BENCH_SECONDS=120 scripts/bench.sh    # shorter main archive (keep it >= 100 MB, ~100 s)
 #   BENCH_CRITERION=1 scripts/bench.sh    # also run `cargo bench --bench parse` on the archive
 #   BENCH_REMUX_CRITERION=0 scripts/bench.sh  # skip `cargo bench --bench remux` (in-process ratios)
@@ -76,11 +77,11 @@ results=bench-data/bench-results.txt
 cleanup() { rm -rf "$shm_copy" "$shm_dir"; }
 trap cleanup EXIT
 
-only="${BENCH_ONLY:-parse,fmp4,clip,ts}"
+only="${BENCH_ONLY:-parse,fmp4,clip,ts,archive}"
 for section in ${only//,/ }; do
   case "$section" in
-    parse|fmp4|clip|ts) ;;
-    *) echo "bench: unknown BENCH_ONLY section $section (parse, fmp4, clip, ts)" >&2; exit 2 ;;
+    parse|fmp4|clip|ts|archive) ;;
+    *) echo "bench: unknown BENCH_ONLY section $section (parse, fmp4, clip, ts, archive)" >&2; exit 2 ;;
   esac
 done
 want() { [[ ",$only," == *",$1,"* ]]; }
@@ -388,3 +389,6 @@ fi
   fi
   for section in "${remux_sections[@]}"; do remux_report "$section"; done
 } | tee "$results"
+
+# ListFragments and GetMediaForFragmentList on a 10 000-fragment archive (issue 11).
+if want archive; then scripts/bench-archive.sh "$bin"; fi

@@ -418,8 +418,39 @@ fn get_clip_by_request_json_equals_the_short_form() {
         );
         assert!(!target.exists());
     }
+    let no_selector = kvs_remux(&[
+        &"get-clip",
+        &stream,
+        &root.join("refused.mp4"),
+        &"--cli-input-json",
+        &r#"{"StreamName":"cam-b"}"#,
+    ]);
+    assert!(
+        stderr(&no_selector).starts_with(
+            "InvalidArgumentException: --cli-input-json: missing field `ClipFragmentSelector`"
+        ),
+        "{}",
+        stderr(&no_selector)
+    );
     let usage = kvs_remux(&[&"get-clip", &stream]);
     assert_eq!(usage.status.code(), Some(2));
+}
+
+/// `list-fragments -` reads the archive from stdin, as every other command.
+#[test]
+fn list_fragments_reads_stdin() {
+    let sample = std::fs::read(support::sample()).unwrap();
+    let mut child = Command::new(BIN)
+        .args(["list-fragments", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(&sample).unwrap();
+    let from_stdin = stdout_json(&child.wait_with_output().unwrap());
+    let from_file = stdout_json(&kvs_remux(&[&"list-fragments", &support::sample()]));
+    assert_eq!(from_stdin, from_file);
 }
 
 /// The Python interpreter with botocore: `KVS_SDK_PYTHON`, or the venv scripts/test.sh makes;

@@ -189,6 +189,27 @@ proptest! {
     }
 }
 
+proptest! {
+    /// Timestamps survive the JSON round trip to the millisecond, up to the year 9999, and are
+    /// written as numbers of seconds.
+    #[test]
+    fn timestamps_round_trip_as_epoch_seconds(ms in 0u64..253_402_300_800_000, length in any::<u64>()) {
+        let fragment = Fragment {
+            fragment_number: "1".into(),
+            fragment_size_in_bytes: 1,
+            producer_timestamp: Some(UnixMillis(ms)),
+            server_timestamp: None,
+            fragment_length_in_milliseconds: length,
+        };
+        let json = serde_json::to_value(&fragment).unwrap();
+        prop_assert!(json["ProducerTimestamp"].is_number());
+        prop_assert!(json.get("ServerTimestamp").is_none());
+        let seconds: f64 = json["ProducerTimestamp"].as_f64().unwrap();
+        prop_assert_eq!((seconds * 1000.0).round() as u64, ms);
+        prop_assert_eq!(serde_json::from_value::<Fragment>(json).unwrap(), fragment);
+    }
+}
+
 fn range(kind: TimestampKind, start: u64, end: u64) -> Option<FragmentSelector> {
     Some(FragmentSelector {
         fragment_selector_type: kind,

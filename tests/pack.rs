@@ -13,7 +13,11 @@ mod mkv_build;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use bytes::Bytes;
+use kvs_remux::api::pack::{PackOptions, pack};
+use kvs_remux::low_level::mkv::Reader;
 use mkv_build::{Track, cluster, h264_frame, plain_mkv, simple_block};
+use proptest::prelude::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kvs-remux");
 
@@ -513,4 +517,79 @@ fn truncated_input_packs_what_was_complete() {
     let out = kvs_remux(&[&"pack", &cut, &strict, &"--strict"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(!strict.exists());
+}
+
+static PACKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static REFUSED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any plain Matroska of key and delta frames (video track 1 starting on a key frame, audio
+    /// track 2, Clusters up to 6 s apart, blocks up to 1 s into them) packs into an archive whose
+    /// frames, read back, are the input's: same tracks, key flags, bytes and order, each at its
+    /// input time + the stream start; every fragment starts on a video key frame and lasts at
+    /// most the 20 s ingestion allows.
+    #[test]
+    fn packed_frames_read_back_as_the_input(
+        clusters in prop::collection::vec(
+            (0u64..6_000, prop::collection::vec((1u64..=2, any::<bool>(), 0i16..1000, 1usize..40), 1..12)),
+            1..8,
+        ),
+        duration in prop::sample::select(vec![1u64, 500, 2000, 20_000]),
+    ) {
+        let mut blocks_by_cluster = Vec::new();
+        let mut at = 0u64;
+        let mut expected = Vec::new();
+        for (i, (gap, blocks)) in clusters.iter().enumerate() {
+            at += gap;
+            let mut built = Vec::new();
+            for (j, &(track, key, relative, len)) in blocks.iter().enumerate() {
+                // The first frame of all is a video key frame.
+                let (track, key) = if i == 0 && j == 0 { (1, true) } else { (track, key) };
+                let payload: Vec<u8> = (0..len).map(|k| (k + j + i) as u8).collect();
+                built.push(simple_block(track, relative, key, &payload));
+                expected.push((track, key, payload, (at as i64 + i64::from(relative)) * 1_000_000));
+            }
+            blocks_by_cluster.push(cluster(at, &built));
+        }
+        let tracks = [Track::h264(1), Track::aac(2)];
+        let input = plain_mkv(1_000_000, &tracks, &blocks_by_cluster);
+        let options = PackOptions { fragment_duration_ms: duration, ..PackOptions::default() };
+        let mut archive = Vec::new();
+        let mut failure = None;
+        for chunk in pack(Bytes::from(input), &options).unwrap() {
+            match chunk {
+                Ok(parts) => parts.iter().for_each(|p| archive.extend_from_slice(p)),
+                Err(error) => failure = Some(error),
+            }
+        }
+        if let Some(error) = failure {
+            // Only a fragment longer than ingestion allows is refused here (key frames far apart).
+            prop_assert!(error.message().contains("lasts more than 20 s"), "{}", error);
+            REFUSED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(());
+        }
+        PACKED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let start = (options.stream_start.0 as i64) * 1_000_000;
+        let mut seen = Vec::new();
+        for fragment in Reader::new(Bytes::from(archive)) {
+            let fragment = fragment.unwrap();
+            let first_video = fragment.frames.iter().find(|f| f.track == 1);
+            prop_assert!(first_video.is_none_or(|f| f.keyframe), "opens on a key frame");
+            let times: Vec<i64> = fragment.frames.iter().map(|f| f.pts.0).collect();
+            prop_assert!(times.iter().max().unwrap() - times.iter().min().unwrap() <= 20_000_000_000);
+            seen.extend(fragment.frames.iter().map(|f| (f.track, f.keyframe, f.data.to_vec(), f.pts.0 - start)));
+        }
+        prop_assert_eq!(seen, expected);
+    }
+}
+
+/// The property above mostly packs (it is not all refusals).
+#[test]
+fn packed_frames_property_packs_most_cases() {
+    packed_frames_read_back_as_the_input();
+    let packed = PACKED.load(std::sync::atomic::Ordering::Relaxed);
+    let refused = REFUSED.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(packed > 3 * refused, "{packed} packed, {refused} refused");
 }

@@ -1085,3 +1085,24 @@ impl Printer for TablePrinter {
         out.flush()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shorthand_reads_nested_structures() {
+        let value = shorthand(
+            "FragmentSelectorType=SERVER_TIMESTAMP,TimestampRange={StartTimestamp=2024-05-01T10:00:00Z,EndTimestamp=1714557900.5}",
+        )
+        .unwrap();
+        assert_eq!(
+            value,
+            json!({"FragmentSelectorType": "SERVER_TIMESTAMP", "TimestampRange": {
+                "StartTimestamp": "2024-05-01T10:00:00Z", "EndTimestamp": "1714557900.5"}})
+        );
+        for bad in ["", "A", "A=1,", "A={B=1", "A=1}", "=1", "A={B=1}x"] {
+            assert!(shorthand(bad).is_err(), "{bad:?}");
+        }
+    }
+}
