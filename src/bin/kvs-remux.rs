@@ -57,10 +57,7 @@ enum Command {
         /// Input: a file, a directory of fragment files, or `-` (stdin).
         path: Option<PathBuf>,
         #[command(flatten)]
-        stream: StreamArgs,
-        /// The service's request JSON (or file://PATH); flags given as well take precedence.
-        #[arg(long, value_name = "JSON")]
-        cli_input_json: Option<String>,
+        request: RequestArgs,
         /// FragmentSelector: JSON, or the AWS CLI's shorthand
         /// `FragmentSelectorType=SERVER_TIMESTAMP,TimestampRange={StartTimestamp=T,EndTimestamp=T}`.
         #[arg(long, value_name = "JSON")]
@@ -89,10 +86,7 @@ enum Command {
         #[arg(value_name = "PATH> <OUTFILE", num_args = 1..=2, required = true)]
         paths: Vec<PathBuf>,
         #[command(flatten)]
-        stream: StreamArgs,
-        /// The service's request JSON (or file://PATH); flags given as well take precedence.
-        #[arg(long, value_name = "JSON")]
-        cli_input_json: Option<String>,
+        request: RequestArgs,
         /// Fragments: fragment numbers (or one JSON list).
         #[arg(long, value_name = "N", num_args = 1..)]
         fragments: Vec<String>,
@@ -113,10 +107,7 @@ enum Command {
         #[arg(value_name = "PATH> <OUTFILE", num_args = 1..=2, required = true)]
         paths: Vec<PathBuf>,
         #[command(flatten)]
-        stream: StreamArgs,
-        /// The service's request JSON (or file://PATH); flags given as well take precedence.
-        #[arg(long, value_name = "JSON")]
-        cli_input_json: Option<String>,
+        request: RequestArgs,
         /// ClipFragmentSelector: JSON, or the shorthand
         /// `FragmentSelectorType=PRODUCER_TIMESTAMP,TimestampRange={StartTimestamp=T,EndTimestamp=T}`.
         #[arg(long, value_name = "JSON", conflicts_with_all = ["start_timestamp", "end_timestamp"])]
@@ -183,9 +174,10 @@ enum Command {
     },
 }
 
-/// Where the stream is when it is not given as PATH: an archive root and the stream's name or ARN.
+/// The request: where the stream is when it is not given as PATH (an archive root and the
+/// stream's name or ARN), and the service's request JSON.
 #[derive(clap::Args)]
-struct StreamArgs {
+struct RequestArgs {
     /// Archive root: one stream per entry, ROOT/<StreamName> (a directory of fragment files or a
     /// file); the stream is named by --stream-name or --stream-arn.
     #[arg(long, value_name = "DIR")]
@@ -196,6 +188,9 @@ struct StreamArgs {
     /// StreamARN (with --archive-root): arn:aws:kinesisvideo:REGION:ACCOUNT:stream/NAME/TIME.
     #[arg(long, value_name = "ARN", requires = "archive_root")]
     stream_arn: Option<String>,
+    /// The service's request JSON (or file://PATH); flags given as well take precedence.
+    #[arg(long, value_name = "JSON")]
+    cli_input_json: Option<String>,
 }
 
 /// ClipFragmentSelectorType, spelled as the API spells it.
@@ -242,17 +237,15 @@ fn main() -> ExitCode {
         Command::Inspect { path, json } => inspect(&path, json),
         Command::ListFragments {
             path,
-            stream,
-            cli_input_json,
+            request,
             fragment_selector,
             max_results,
             next_token,
             strict,
         } => list_fragments_command(
             path.as_deref(),
-            &stream,
+            &request,
             ListFlags {
-                cli_input_json,
                 fragment_selector,
                 max_results,
                 next_token,
@@ -261,15 +254,13 @@ fn main() -> ExitCode {
         ),
         Command::GetMediaForFragmentList {
             paths,
-            stream,
-            cli_input_json,
+            request,
             fragments,
             strict,
-        } => get_media_command(&paths, &stream, cli_input_json, fragments, strict),
+        } => get_media_command(&paths, &request, fragments, strict),
         Command::GetClip {
             paths,
-            stream,
-            cli_input_json,
+            request,
             clip_fragment_selector,
             start_timestamp,
             end_timestamp,
@@ -278,9 +269,8 @@ fn main() -> ExitCode {
             strict,
         } => get_clip_command(
             &paths,
-            &stream,
+            &request,
             ClipFlags {
-                cli_input_json,
                 clip_fragment_selector,
                 start_timestamp,
                 end_timestamp,
@@ -393,9 +383,9 @@ fn usage_error(subcommand: &str, message: &str) -> ! {
 fn stream_and_outfile<'a>(
     subcommand: &str,
     paths: &'a [PathBuf],
-    stream: &'a StreamArgs,
+    request: &'a RequestArgs,
 ) -> (Location<'a>, &'a Path) {
-    match (paths, &stream.archive_root) {
+    match (paths, &request.archive_root) {
         ([path, outfile], None) => (Location::Path(path), outfile),
         ([outfile], Some(root)) => (Location::Root(root), outfile),
         (_, None) => usage_error(
@@ -413,7 +403,7 @@ fn stream_and_outfile<'a>(
 /// request JSON); damage is warned about, or an error with `strict`.
 fn open_stream(
     location: Location<'_>,
-    stream: &StreamArgs,
+    request: &RequestArgs,
     request_name: Option<&str>,
     request_arn: Option<&str>,
     strict: bool,
@@ -421,8 +411,8 @@ fn open_stream(
     match location {
         Location::Path(path) => open(path, strict),
         Location::Root(root) => {
-            let name = stream.stream_name.as_deref().or(request_name);
-            let arn = stream.stream_arn.as_deref().or(request_arn);
+            let name = request.stream_name.as_deref().or(request_name);
+            let arn = request.stream_arn.as_deref().or(request_arn);
             let archive = ArchiveRoot::new(root).open(name, arn)?;
             let identities: Vec<FileIdentity> = archive
                 .sources()
@@ -529,7 +519,6 @@ fn print_json(value: &impl Serialize) -> Result<(), Failure> {
 
 /// The request flags of `list-fragments`.
 struct ListFlags {
-    cli_input_json: Option<String>,
     fragment_selector: Option<String>,
     max_results: Option<i64>,
     next_token: Option<String>,
@@ -538,11 +527,11 @@ struct ListFlags {
 /// `list-fragments`: one page when MaxResults or NextToken is given, else all pages merged.
 fn list_fragments_command(
     path: Option<&Path>,
-    stream: &StreamArgs,
+    request: &RequestArgs,
     flags: ListFlags,
     strict: bool,
 ) -> Result<(), Failure> {
-    let location = match (path, &stream.archive_root) {
+    let location = match (path, &request.archive_root) {
         (Some(path), None) => Location::Path(path),
         (None, Some(root)) => Location::Root(root),
         (None, None) => usage_error(
@@ -553,7 +542,7 @@ fn list_fragments_command(
             usage_error("list-fragments", "give PATH or --archive-root, not both")
         }
     };
-    let mut input: ListFragmentsInput = match &flags.cli_input_json {
+    let mut input: ListFragmentsInput = match &request.cli_input_json {
         Some(json) => parse_json("--cli-input-json", json)?,
         None => ListFragmentsInput::default(),
     };
@@ -564,7 +553,7 @@ fn list_fragments_command(
     input.next_token = flags.next_token.or(input.next_token);
     let (archive, _) = open_stream(
         location,
-        stream,
+        request,
         input.stream_name.as_deref(),
         input.stream_arn.as_deref(),
         strict,
@@ -590,13 +579,12 @@ fn list_fragments_command(
 /// `get-media-for-fragment-list`: the payload streamed to OUTFILE, chunk by chunk.
 fn get_media_command(
     paths: &[PathBuf],
-    stream: &StreamArgs,
-    cli_input_json: Option<String>,
+    request: &RequestArgs,
     fragments: Vec<String>,
     strict: bool,
 ) -> Result<(), Failure> {
-    let (location, outfile) = stream_and_outfile("get-media-for-fragment-list", paths, stream);
-    let mut input: GetMediaForFragmentListInput = match &cli_input_json {
+    let (location, outfile) = stream_and_outfile("get-media-for-fragment-list", paths, request);
+    let mut input: GetMediaForFragmentListInput = match &request.cli_input_json {
         Some(json) => parse_json("--cli-input-json", json)?,
         None => GetMediaForFragmentListInput::default(),
     };
@@ -610,7 +598,7 @@ fn get_media_command(
     }
     let (archive, inputs) = open_stream(
         location,
-        stream,
+        request,
         input.stream_name.as_deref(),
         input.stream_arn.as_deref(),
         strict,
@@ -634,7 +622,6 @@ fn print_content_type(outfile: &Path, content_type: &str) -> Result<(), Failure>
 
 /// The request flags of `get-clip`.
 struct ClipFlags {
-    cli_input_json: Option<String>,
     clip_fragment_selector: Option<String>,
     start_timestamp: Option<UnixMillis>,
     end_timestamp: Option<UnixMillis>,
@@ -646,12 +633,12 @@ struct ClipFlags {
 /// the flags taking precedence; without a range, the whole archive.
 fn get_clip_command(
     paths: &[PathBuf],
-    stream: &StreamArgs,
+    request: &RequestArgs,
     flags: ClipFlags,
     strict: bool,
 ) -> Result<(), Failure> {
-    let (location, outfile) = stream_and_outfile("get-clip", paths, stream);
-    let input: Option<GetClipInput> = match &flags.cli_input_json {
+    let (location, outfile) = stream_and_outfile("get-clip", paths, request);
+    let input: Option<GetClipInput> = match &request.cli_input_json {
         Some(json) => Some(parse_json("--cli-input-json", json)?),
         None => None,
     };
@@ -659,7 +646,7 @@ fn get_clip_command(
         Some(text) => Some(parse_structure("--clip-fragment-selector", text)?),
         None => input.as_ref().map(|i| i.clip_fragment_selector),
     };
-    let mut request = match selector {
+    let mut clip_request = match selector {
         Some(selector) => ClipRequest::from_input(&GetClipInput {
             stream_name: None,
             stream_arn: None,
@@ -673,22 +660,22 @@ fn get_clip_command(
         },
     };
     if let Some(kind) = flags.fragment_selector_type {
-        request.selector = match kind {
+        clip_request.selector = match kind {
             Selector::ProducerTimestamp => SelectorType::Producer,
             Selector::ServerTimestamp => SelectorType::Server,
         };
     }
-    request.start = flags.start_timestamp.or(request.start);
-    request.end = flags.end_timestamp.or(request.end);
-    request.no_limits = flags.no_limits;
+    clip_request.start = flags.start_timestamp.or(clip_request.start);
+    clip_request.end = flags.end_timestamp.or(clip_request.end);
+    clip_request.no_limits = flags.no_limits;
     let (archive, inputs) = open_stream(
         location,
-        stream,
+        request,
         input.as_ref().and_then(|i| i.stream_name.as_deref()),
         input.as_ref().and_then(|i| i.stream_arn.as_deref()),
         strict,
     )?;
-    let clip = get_clip(&archive, &request)?;
+    let clip = get_clip(&archive, &clip_request)?;
     sink::write_file(outfile, &clip.chunks, &inputs)?;
     if clip.truncated {
         eprintln!(

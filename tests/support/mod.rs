@@ -49,6 +49,29 @@ pub fn real_mkv_files() -> Vec<PathBuf> {
     files
 }
 
+/// The real captures (and the bundled sample) that are whole KVS archives, with their bytes: our
+/// reader finds no damage, one fragment per Matroska document (as a byte scan cuts them), each with
+/// a KVS fragment number and none an in-band error.
+pub fn whole_kvs_captures() -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = real_mkv_files();
+    files.push(sample());
+    files
+        .into_iter()
+        .filter_map(|path| {
+            let data = std::fs::read(&path).expect("readable testdata");
+            let archive = kvs_remux::Archive::from_bytes(bytes::Bytes::from(data.clone())).ok()?;
+            let index = archive.index();
+            let whole = archive.damage().is_empty()
+                && index.len() == ebml_documents(&data).len()
+                && index
+                    .fragments()
+                    .iter()
+                    .all(|f| !f.synthetic && f.error.is_none());
+            whole.then_some((path, data))
+        })
+        .collect()
+}
+
 /// `testdata/fixtures/NAME.mkv`, made by testdata/gen-fixtures.sh and committed: a missing one is a
 /// broken checkout, never a skip.
 pub fn fixture(name: &str) -> PathBuf {
