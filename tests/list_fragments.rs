@@ -18,7 +18,9 @@ use kvs_remux::api::list_fragments::{
 };
 use kvs_remux::archive::TimestampKind;
 use kvs_remux::shapes::TimestampRange;
-use mkv_build::{KvsFragment, Track, cluster, fragment_number, h264_frame, simple_block};
+use mkv_build::{
+    KvsFragment, Track, cluster, element, fragment_number, h264_frame, id, simple_block,
+};
 use proptest::prelude::*;
 
 /// One generated fragment: its number index, timestamps (ms) and frame times (ms in its Cluster).
@@ -244,6 +246,45 @@ fn the_spec_example() {
         .map(|f| f.fragment_number.as_str())
         .collect();
     assert_eq!(numbers, [fragment_number(1), fragment_number(2)]);
+}
+
+/// A fragment whose blocks cannot be read (a block whose track number is not a vint) is still
+/// listed, with length 0; the fragments around it keep their lengths. `inspect` names the error.
+#[test]
+fn a_damaged_fragment_is_listed_with_length_0() {
+    let mut data = Vec::new();
+    for (index, damaged) in [(0u64, false), (1, true), (2, false)] {
+        let mut second = simple_block(1, 500, false, &h264_frame(false));
+        if damaged {
+            // The track number vint's first byte: 0x00 starts no vint.
+            second = element(id::SIMPLE_BLOCK, &[&[0x00][..], &second[3..]].concat());
+        }
+        let blocks = vec![simple_block(1, 0, true, &h264_frame(true)), second];
+        let mut fragment =
+            KvsFragment::new(index, BASE_MS + index * 1000, vec![Track::h264(1)], &[]);
+        fragment.clusters = vec![cluster(0, &blocks)];
+        data.extend(fragment.to_bytes());
+    }
+    let archive = Archive::from_bytes(Bytes::from(data)).unwrap();
+    let listed = list_fragments(&archive, &ListFragmentsInput::default()).unwrap();
+    let lengths: Vec<(&str, u64)> = listed
+        .fragments
+        .iter()
+        .map(|f| {
+            (
+                f.fragment_number.as_str(),
+                f.fragment_length_in_milliseconds,
+            )
+        })
+        .collect();
+    assert_eq!(
+        lengths,
+        [
+            (fragment_number(0).as_str(), 500),
+            (fragment_number(1).as_str(), 0),
+            (fragment_number(2).as_str(), 500),
+        ]
+    );
 }
 
 /// Each request constraint of spec §1.2 and §4.1 gives InvalidArgumentException.

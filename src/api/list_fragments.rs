@@ -87,7 +87,8 @@ pub struct Fragment {
         skip_serializing_if = "Option::is_none"
     )]
     pub server_timestamp: Option<UnixMillis>,
-    /// FragmentLengthInMilliseconds ([`timeline::fragment_length_millis`]).
+    /// FragmentLengthInMilliseconds ([`timeline::fragment_length_millis`]; 0 when the fragment's
+    /// blocks cannot be read).
     pub fragment_length_in_milliseconds: u64,
 }
 
@@ -120,7 +121,7 @@ pub struct Fragment {
 /// # Errors
 /// InvalidArgumentException for a value outside the model's constraints (MaxResults 1–1000,
 /// NextToken pattern and length), an EndTimestamp before StartTimestamp, a NextToken this
-/// operation did not make or made for another selector; a fragment whose blocks cannot be read.
+/// operation did not make or made for another selector; an input that cannot be read again.
 pub fn list_fragments(
     archive: &Archive,
     input: &ListFragmentsInput,
@@ -148,13 +149,19 @@ pub fn list_fragments(
     let mut fragments = Vec::with_capacity(page.len());
     for position in page {
         let entry = index.get(position).expect("pages hold indexed positions");
-        let summary = archive.summary(position)?;
+        let length = match archive.summary(position) {
+            Ok(summary) => timeline::fragment_length_millis(&summary),
+            // Choice: ListFragments reads metadata (spec §1.2); a fragment whose blocks are damaged
+            // is still listed, with length 0, as `inspect` reports it (with its error).
+            Err(ApiError::Media { .. }) => 0,
+            Err(error) => return Err(error),
+        };
         fragments.push(Fragment {
             fragment_number: entry.number.to_string(),
             fragment_size_in_bytes: entry.size,
             producer_timestamp: entry.producer_timestamp,
             server_timestamp: entry.server_timestamp,
-            fragment_length_in_milliseconds: timeline::fragment_length_millis(&summary),
+            fragment_length_in_milliseconds: length,
         });
     }
     Ok(ListFragmentsOutput {

@@ -1209,7 +1209,7 @@ pub fn list_fragments(data: &[u8]) {
             Ok(page) => page,
             Err(error) => {
                 refused(&error);
-                // Only an invalid MaxResults, an inverted range or a summary that cannot be read.
+                // Only an invalid MaxResults, an inverted range or a token that cannot be read.
                 return;
             }
         };
