@@ -4,14 +4,14 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::archive::{Archive, IndexedFragment, Selection, TimestampKind};
-use crate::codec::{CodecConfig, CodecKind, G711Format, nal};
+use crate::codec::{CodecConfig, nal};
 use crate::error::ApiError;
 use crate::mkv::{Fragment, Tracks};
 use crate::model::track::TrackInfo;
 use crate::mp4::clip::ClipBuilder;
 use crate::shapes::TimestampRange;
 use crate::time::UnixMillis;
-use crate::timeline::{self, GapFree, TrackChange, Walk};
+use crate::timeline::{self, GapFree, Packaging, TrackChange, Walk};
 
 /// The service's clip limits: the first 200 fragments or 100 MB, whichever comes first (spec §4.1).
 pub const MAX_FRAGMENTS: usize = 200;
@@ -122,7 +122,7 @@ pub fn get_clip(archive: &Archive, request: &ClipRequest) -> Result<Clip, ApiErr
         .ok_or_else(|| ApiError::ResourceNotFound {
             message: "No fragments found in the stream for the clip request.".into(),
         })?;
-    let tracks = check_tracks(&first.tracks)?;
+    let tracks = timeline::packaged_tracks(&first.tracks, Packaging::Clip)?;
     for fragment in selected.iter().filter_map(|&p| index.get(p)) {
         check_unchanged(&first.tracks, fragment, &tracks)?;
     }
@@ -193,61 +193,6 @@ fn apply_limits(archive: &Archive, selected: Vec<usize>, no_limits: bool) -> (Ve
     }
     let truncated = kept.len() < total;
     (kept, truncated)
-}
-
-/// GetClip's track matrix (spec §5.1): track 1 H.264 or H.265; an optional track 2: AAC, or G.711
-/// A-law with H.264 only. Anything else is UnsupportedStreamMediaTypeException.
-fn check_tracks(first: &Tracks) -> Result<Vec<TrackInfo>, ApiError> {
-    let unsupported = |message: String| ApiError::UnsupportedMedia { message };
-    if let Some(extra) = first.entries.iter().find(|t| t.number > 2) {
-        return Err(unsupported(format!(
-            "GetClip packages tracks 1 and 2 only; track {} is present",
-            extra.number
-        )));
-    }
-    let video = first
-        .get(1)
-        .ok_or_else(|| unsupported("GetClip needs a video track 1".into()))?;
-    let video_kind = CodecKind::from_codec_id(&video.codec_id).filter(|k| k.is_video());
-    if video_kind.is_none() {
-        return Err(unsupported(format!(
-            "track 1 has codec {}, GetClip needs H.264 or H.265",
-            video.codec_id
-        )));
-    }
-    let video = timeline::track_info(video)?;
-    let Some(audio) = first.get(2) else {
-        return Ok(vec![video]);
-    };
-    let kind = CodecKind::from_codec_id(&audio.codec_id);
-    if !matches!(kind, Some(CodecKind::Aac | CodecKind::G711)) {
-        return Err(unsupported(format!(
-            "track 2 has codec {}, GetClip accepts AAC or G.711 A-law",
-            audio.codec_id
-        )));
-    }
-    let audio = timeline::track_info(audio)?;
-    match (&video.codec, &audio.codec) {
-        (_, CodecConfig::Aac(_)) => {}
-        (CodecConfig::Avc(_), CodecConfig::G711(wave)) if wave.format() == G711Format::ALaw => {}
-        (video, CodecConfig::G711(wave)) => {
-            return Err(unsupported(format!(
-                "GetClip does not package {} audio with {}",
-                if wave.format() == G711Format::ALaw {
-                    "G.711 A-law"
-                } else {
-                    "G.711 µ-law"
-                },
-                if video.kind() == CodecKind::Hevc {
-                    "H.265"
-                } else {
-                    "H.264"
-                }
-            )));
-        }
-        _ => return Err(unsupported("track 2 is not audio".into())),
-    }
-    Ok(vec![video, audio])
 }
 
 /// GetClip forbids any codec or CPD change inside the clip (spec §6), by the one rule of
