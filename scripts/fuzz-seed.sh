@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Seeds fuzz/corpus/<target>/ (git-ignored) from the repo's testdata and ../shared/testdata/real when
 # present: Matroska files up to 2 MiB whole (every fragment of a multi-fragment file), larger ones
-# by their first 2 MiB; codec private data and H.264 frames for the codec targets.
+# by their first 2 MiB; codec private data and H.264 frames for the codec targets and session_token.
 #
 # Targets that read leading option bytes (tests/support/fuzz_checks.rs, OPTION_BYTES) get each file
 # behind the option prefix below; it must equal the second prefix of `fuzz_checks::seed_prefixes`.
@@ -11,7 +11,8 @@ real=../shared/testdata/real
 limit=$((2 << 20))
 
 mkv_targets=(ebml mkv_reader push_parser fmp4 clip ts actions inspector multi_file fragment_index list_fragments pack)
-cpd_targets=(avcc hvcc aac_asc waveformatex)
+# session_token reads any bytes (its first byte picks a mode); codec private data serves as seeds.
+cpd_targets=(avcc hvcc aac_asc waveformatex session_token)
 declare -A prefix=(
   [push_parser]="00 01 3d 80 00 07 ff 02"
   [clip]="0f 01 00 03 02 02"

@@ -99,6 +99,11 @@ pub enum ApiError {
         /// The service's message.
         message: String,
     },
+    /// A SessionToken that is not valid or has expired (spec §1.8, §3.1).
+    NotAuthorized {
+        /// What is wrong with it.
+        message: String,
+    },
     /// The input path does not exist (ResourceNotFoundException, as for an unknown stream).
     InputNotFound {
         /// The path.
@@ -191,6 +196,7 @@ impl ApiError {
             ApiError::ResourceNotFound { .. }
             | ApiError::InputNotFound { .. }
             | ApiError::InBand { .. } => Exception::ResourceNotFound,
+            ApiError::NotAuthorized { .. } => Exception::NotAuthorized,
             ApiError::InputUnreadable { .. } => Exception::InternalFailure,
             ApiError::CodecPrivateDataChange { .. } => Exception::InvalidCodecPrivateData,
             ApiError::MediaFrame { .. } => Exception::InvalidMediaFrame,
@@ -216,6 +222,7 @@ impl ApiError {
         match self {
             ApiError::InvalidArgument { message }
             | ApiError::ResourceNotFound { message }
+            | ApiError::NotAuthorized { message }
             | ApiError::UnsupportedMedia { message } => message.clone(),
             ApiError::InputNotFound { path } => format!("{path} does not exist"),
             ApiError::InputUnreadable { path, message } => format!("cannot read {path}: {message}"),
@@ -292,6 +299,7 @@ impl std::error::Error for ApiError {
             ApiError::Timeline { source } => Some(source),
             ApiError::InvalidArgument { .. }
             | ApiError::ResourceNotFound { .. }
+            | ApiError::NotAuthorized { .. }
             | ApiError::InputNotFound { .. }
             | ApiError::InputUnreadable { .. }
             | ApiError::CodecPrivateDataChange { .. }

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -453,36 +453,12 @@ fn list_fragments_reads_stdin() {
     assert_eq!(from_stdin, from_file);
 }
 
-/// The Python interpreter with botocore: `KVS_SDK_PYTHON`, or the venv scripts/test.sh makes;
-/// `None` (skip) outside CI when there is none.
-fn sdk_python() -> Option<PathBuf> {
-    let python = std::env::var_os("KVS_SDK_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/sdk-venv/bin/python")
-        });
-    let ok = Command::new(&python)
-        .args(["-c", "import botocore"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        return Some(python);
-    }
-    assert!(
-        !support::under_ci(),
-        "CI=true but {} has no botocore (scripts/test.sh makes target/sdk-venv)",
-        python.display()
-    );
-    eprintln!("SKIP: no Python with botocore at {}", python.display());
-    None
-}
-
 /// botocore, with the service model it ships, serializes each request as boto3 sends it; our CLI
 /// takes that JSON as --cli-input-json; botocore's rest-json parser reads our ListFragments
 /// response with the model's output shape (names, types, timestamps).
 #[test]
 fn botocore_requests_and_responses() {
-    let Some(python) = sdk_python() else {
+    let Some(python) = support::sdk_python() else {
         return;
     };
     let root = archive_root("botocore");

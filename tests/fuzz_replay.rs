@@ -183,6 +183,11 @@ fn codec_private_data() {
 }
 
 #[test]
+fn session_token() {
+    replay("session_token", &cpd_seeds(), fuzz_checks::session_token);
+}
+
+#[test]
 fn nal_frame() {
     let mut seeds = cpd_seeds();
     if let Some(real) = support::real_dir() {

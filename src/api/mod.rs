@@ -1,6 +1,7 @@
 //! The operations, one file each (STYLE §1): [`inspect`], [`list_fragments`], [`get_media`]
 //! (GetMediaForFragmentList), [`get_clip`], [`fmp4`] (GetMP4InitFragment, GetMP4MediaFragment and
-//! the fMP4 export), [`ts`] (GetTSFragment and the TS export), [`pack`]. Files here never import
+//! the fMP4 export), [`ts`] (GetTSFragment and the TS export), [`hls`] and [`dash`] (the
+//! streaming-session URLs), [`pack`]. Files here never import
 //! each other: what two operations share lives in the timeline, the archive or [`crate::shapes`].
 //!
 //! # One result convention
@@ -14,9 +15,11 @@
 //! - [`Inspector`](inspect::Inspector) reports damage as a row of the report, since reporting it is
 //!   its job.
 
+pub mod dash;
 pub mod fmp4;
 pub mod get_clip;
 pub mod get_media;
+pub mod hls;
 pub mod inspect;
 pub mod list_fragments;
 pub mod pack;

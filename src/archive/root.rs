@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 
 use super::{Archive, source};
 use crate::error::ApiError;
+use crate::session::SessionKey;
 use crate::shapes;
+
+/// The session key's file name under an archive root (hidden: never a stream).
+pub const SESSION_KEY_FILE: &str = ".kvs-remux-session-key";
 
 /// How many stream names a "not found" message lists.
 const NAMES_SHOWN: usize = 8;
@@ -49,14 +53,24 @@ impl ArchiveRoot {
     /// ResourceNotFoundException for a stream the root does not hold; as [`Archive::open`].
     pub fn open(&self, name: Option<&str>, arn: Option<&str>) -> Result<Archive, ApiError> {
         let name = shapes::stream_name(name, arn)?;
-        // `.` and `..` match the name pattern but are not entries a stream can be.
-        if name == "." || name == ".." {
+        // `.`, `..` and hidden entries (the session key) match the name pattern but are not streams.
+        if name.starts_with('.') {
             return Err(self.not_found(&name));
         }
         Archive::open(&self.dir.join(&name)).map_err(|error| match error {
             ApiError::InputNotFound { .. } => self.not_found(&name),
             other => other,
         })
+    }
+
+    /// The key that signs this root's session tokens: `ROOT/.kvs-remux-session-key`, created once
+    /// (32 random bytes) when missing, so every process serving the root signs alike.
+    ///
+    /// # Errors
+    /// InternalFailure when the file cannot be read or created; InvalidArgumentException when it
+    /// holds fewer than 32 bytes.
+    pub fn session_key(&self) -> Result<SessionKey, ApiError> {
+        read_session_key(&self.dir.join(SESSION_KEY_FILE), true)
     }
 
     /// ResourceNotFoundException for `name`, saying which streams the root has.
@@ -79,4 +93,24 @@ impl ArchiveRoot {
             ),
         }
     }
+}
+
+/// The session key in file `path`, created there when missing if `create`.
+///
+/// # Errors
+/// InternalFailure when the file cannot be read (or created); InvalidArgumentException when it
+/// holds fewer than [`SessionKey::MIN_LEN`] bytes.
+pub fn read_session_key(path: &Path, create: bool) -> Result<SessionKey, ApiError> {
+    let bytes = source::session_key(path, create).map_err(|error| ApiError::InputUnreadable {
+        path: path.display().to_string(),
+        message: error.to_string(),
+    })?;
+    SessionKey::from_bytes(&bytes).ok_or_else(|| ApiError::InvalidArgument {
+        message: format!(
+            "the session key {} holds {} bytes, at least {} are needed",
+            path.display(),
+            bytes.len(),
+            SessionKey::MIN_LEN
+        ),
+    })
 }

@@ -150,6 +150,34 @@ pub fn stream_names(root: &Path, limit: usize) -> io::Result<Vec<String>> {
     Ok(names)
 }
 
+/// The session key in `path` (spec §1.5 sessions; [`crate::session::SessionKey`]): its bytes, or
+/// when the file does not exist and `create`, 32 new random bytes written there first (mode 0600,
+/// placed atomically: of two processes creating it at once, both end up with the one that landed).
+///
+/// # Errors
+/// The operating system's (the directory is not writable, the file cannot be read), or no
+/// randomness.
+pub fn session_key(path: &Path, create: bool) -> io::Result<Vec<u8>> {
+    match fs::read(path) {
+        Err(error) if create && error.kind() == io::ErrorKind::NotFound => {}
+        other => return other,
+    }
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| io::Error::other(e.to_string()))?;
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut file = tempfile::NamedTempFile::new_in(parent)?;
+    io::Write::write_all(&mut file, &key)?;
+    file.as_file().sync_all()?;
+    match file.persist_noclobber(path) {
+        Ok(_) => Ok(key.to_vec()),
+        Err(error) if error.error.kind() == io::ErrorKind::AlreadyExists => fs::read(path),
+        Err(error) => Err(error.error),
+    }
+}
+
 /// A regular file, not yet loaded.
 fn file(path: &Path) -> io::Result<Source> {
     let len = fs::metadata(path)?.len();

@@ -9,17 +9,20 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
+use kvs_remux::api::dash::{GetDashStreamingSessionUrlInput, get_dash_streaming_session_url};
 use kvs_remux::api::fmp4;
 use kvs_remux::api::get_clip::{self, ClipFragmentSelector, GetClipInput};
 use kvs_remux::api::get_media::{GetMediaForFragmentListInput, get_media_for_fragment_list};
+use kvs_remux::api::hls::{GetHlsStreamingSessionUrlInput, get_hls_streaming_session_url};
 use kvs_remux::api::inspect::{CpdChange, FragmentReport, Inspected, Inspector, TrackReport};
 use kvs_remux::api::list_fragments::{ListFragmentsInput, ListFragmentsOutput, list_fragments};
 use kvs_remux::api::pack::{self, PackOptions};
 use kvs_remux::api::ts::{self, TsOptions};
 use kvs_remux::archive::sink::{self, Inputs, OutputError, OutputFile, StagedDir};
 use kvs_remux::archive::source::{self, FileIdentity, Source};
-use kvs_remux::archive::{Archive, ArchiveRoot, Damage};
+use kvs_remux::archive::{Archive, ArchiveRoot, Damage, root};
 use kvs_remux::low_level::mkv::{PushParser, Reader};
+use kvs_remux::shapes;
 use kvs_remux::{ApiError, ClipRequest, SelectorType, UnixMillis, get_clip};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -128,6 +131,59 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// GetHLSStreamingSessionURL: a session over the stream, as {"HLSStreamingSessionURL": ...}.
+    ///
+    /// The SessionToken carries the session, signed with the key of --session-key-file (else
+    /// ROOT/.kvs-remux-session-key, or .kvs-remux-session-key beside PATH, created once).
+    #[command(
+        override_usage = "kvs-remux get-hls-streaming-session-url [OPTIONS] <PATH>\n       \
+        kvs-remux get-hls-streaming-session-url [OPTIONS] --archive-root <DIR> (--stream-name <NAME> | --stream-arn <ARN>)"
+    )]
+    GetHlsStreamingSessionUrl {
+        /// Input: a file or a directory of fragment files.
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        request: RequestArgs,
+        #[command(flatten)]
+        session: SessionArgs,
+        /// HLSFragmentSelector: JSON, or the shorthand
+        /// `FragmentSelectorType=SERVER_TIMESTAMP,TimestampRange={StartTimestamp=T,EndTimestamp=T}`.
+        #[arg(long, value_name = "JSON")]
+        hls_fragment_selector: Option<String>,
+        /// ContainerFormat: FRAGMENTED_MP4 (default) or MPEG_TS.
+        #[arg(long, value_name = "FORMAT")]
+        container_format: Option<String>,
+        /// DiscontinuityMode: ALWAYS, NEVER or ON_DISCONTINUITY (default by selector type).
+        #[arg(long, value_name = "MODE")]
+        discontinuity_mode: Option<String>,
+        /// MaxMediaPlaylistFragmentResults: 1–5000 (default 5 live, 1000 ON_DEMAND).
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        max_media_playlist_fragment_results: Option<i64>,
+    },
+    /// GetDASHStreamingSessionURL: a session over the stream, as {"DASHStreamingSessionURL": ...}.
+    ///
+    /// The SessionToken carries the session, signed as for get-hls-streaming-session-url.
+    #[command(
+        override_usage = "kvs-remux get-dash-streaming-session-url [OPTIONS] <PATH>\n       \
+        kvs-remux get-dash-streaming-session-url [OPTIONS] --archive-root <DIR> (--stream-name <NAME> | --stream-arn <ARN>)"
+    )]
+    GetDashStreamingSessionUrl {
+        /// Input: a file or a directory of fragment files.
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        request: RequestArgs,
+        #[command(flatten)]
+        session: SessionArgs,
+        /// DASHFragmentSelector: JSON, or the shorthand (as --hls-fragment-selector).
+        #[arg(long, value_name = "JSON")]
+        dash_fragment_selector: Option<String>,
+        /// DisplayFragmentNumber: ALWAYS or NEVER (default).
+        #[arg(long, value_name = "ALWAYS|NEVER")]
+        display_fragment_number: Option<String>,
+        /// MaxManifestFragmentResults: 1–5000 (default 5 live, 1000 ON_DEMAND).
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        max_manifest_fragment_results: Option<i64>,
+    },
     /// Pack any Matroska/WebM file into a KVS archive: one stored chunk per fragment (EBML header,
     /// Segment, Info, Tracks, the AWS tags, one Cluster), as GetMediaForFragmentList returns them.
     Pack {
@@ -192,6 +248,33 @@ struct RequestArgs {
     #[arg(long, value_name = "JSON")]
     cli_input_json: Option<String>,
 }
+
+/// What the two streaming-session commands share: the playback flags, where the URL points and
+/// which key signs the token.
+#[derive(clap::Args)]
+struct SessionArgs {
+    /// PlaybackMode: LIVE (default: the newest fragments), LIVE_REPLAY or ON_DEMAND.
+    #[arg(long, value_name = "MODE")]
+    playback_mode: Option<String>,
+    /// DisplayFragmentTimestamp: ALWAYS or NEVER (default).
+    #[arg(long, value_name = "ALWAYS|NEVER")]
+    display_fragment_timestamp: Option<String>,
+    /// Expires: seconds the session lives, 300–43200 (default 300).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    expires: Option<i64>,
+    /// The endpoint the URL points at (the `serve` address).
+    #[arg(long, value_name = "URL", default_value = DEFAULT_ENDPOINT)]
+    endpoint_url: String,
+    /// The key that signs session tokens (32 bytes or more; created with random bytes when missing).
+    #[arg(long, value_name = "FILE")]
+    session_key_file: Option<PathBuf>,
+    /// Fail on damaged input instead of using the fragments completed before the damage.
+    #[arg(long)]
+    strict: bool,
+}
+
+/// Where session URLs point unless --endpoint-url says otherwise.
+const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:8080";
 
 /// ClipFragmentSelectorType, spelled as the API spells it.
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -279,6 +362,59 @@ fn main() -> ExitCode {
             },
             strict,
         ),
+        Command::GetHlsStreamingSessionUrl {
+            path,
+            request,
+            session,
+            hls_fragment_selector,
+            container_format,
+            discontinuity_mode,
+            max_media_playlist_fragment_results,
+        } => session_url_command(
+            "get-hls-streaming-session-url",
+            path.as_deref(),
+            &request,
+            &session,
+            vec![
+                (
+                    "HLSFragmentSelector",
+                    hls_fragment_selector.map(Flag::Structure),
+                ),
+                ("ContainerFormat", container_format.map(Flag::Text)),
+                ("DiscontinuityMode", discontinuity_mode.map(Flag::Text)),
+                (
+                    "MaxMediaPlaylistFragmentResults",
+                    max_media_playlist_fragment_results.map(Flag::Number),
+                ),
+            ],
+        ),
+        Command::GetDashStreamingSessionUrl {
+            path,
+            request,
+            session,
+            dash_fragment_selector,
+            display_fragment_number,
+            max_manifest_fragment_results,
+        } => session_url_command(
+            "get-dash-streaming-session-url",
+            path.as_deref(),
+            &request,
+            &session,
+            vec![
+                (
+                    "DASHFragmentSelector",
+                    dash_fragment_selector.map(Flag::Structure),
+                ),
+                (
+                    "DisplayFragmentNumber",
+                    display_fragment_number.map(Flag::Text),
+                ),
+                (
+                    "MaxManifestFragmentResults",
+                    max_manifest_fragment_results.map(Flag::Number),
+                ),
+            ],
+        ),
         Command::Pack {
             input,
             output,
@@ -361,6 +497,7 @@ fn report_damage(damage: &[Damage], strict: bool) -> Result<(), Failure> {
 }
 
 /// Where a command's stream is: PATH, or an entry of an archive root.
+#[derive(Clone, Copy)]
 enum Location<'a> {
     Path(&'a Path),
     Root(&'a Path),
@@ -574,6 +711,144 @@ fn list_fragments_command(
         fragments,
         next_token: None,
     })
+}
+
+/// A request field given as a flag: text (an enum), a number, or a structure (JSON or shorthand).
+enum Flag {
+    Text(String),
+    Number(i64),
+    Structure(String),
+}
+
+/// `get-hls-streaming-session-url` / `get-dash-streaming-session-url`: the request is the
+/// --cli-input-json object with the flags' fields set over it, read by the library's request type
+/// (so enum spellings are checked in one place); prints the response JSON.
+fn session_url_command(
+    subcommand: &str,
+    path: Option<&Path>,
+    request: &RequestArgs,
+    session: &SessionArgs,
+    flags: Vec<(&str, Option<Flag>)>,
+) -> Result<(), Failure> {
+    let location = match (path, &request.archive_root) {
+        (Some(path), None) if path.as_os_str() == "-" => usage_error(
+            subcommand,
+            "a session reopens its stream for every request: give a file or a directory, not stdin",
+        ),
+        (Some(path), None) => Location::Path(path),
+        (None, Some(root)) => Location::Root(root),
+        (None, None) => usage_error(
+            subcommand,
+            "give PATH, or --archive-root with --stream-name or --stream-arn",
+        ),
+        (Some(_), Some(_)) => usage_error(subcommand, "give PATH or --archive-root, not both"),
+    };
+    let mut input = match &request.cli_input_json {
+        Some(json) => parse_json::<Value>("--cli-input-json", json)?,
+        None => json!({}),
+    };
+    let Some(fields) = input.as_object_mut() else {
+        return Err(invalid_flag("--cli-input-json", "not a JSON object"));
+    };
+    let common = [
+        (
+            "PlaybackMode",
+            session.playback_mode.clone().map(Flag::Text),
+        ),
+        (
+            "DisplayFragmentTimestamp",
+            session.display_fragment_timestamp.clone().map(Flag::Text),
+        ),
+        ("Expires", session.expires.map(Flag::Number)),
+    ];
+    for (field, flag) in common.into_iter().chain(flags) {
+        let value = match flag {
+            None => continue,
+            Some(Flag::Text(text)) => Value::String(text),
+            Some(Flag::Number(n)) => Value::from(n),
+            Some(Flag::Structure(text)) => {
+                parse_structure::<Value>(&format!("--{}", kebab(field)), &text)?
+            }
+        };
+        fields.insert(field.to_owned(), value);
+    }
+    let name = fields
+        .get("StreamName")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let arn = fields
+        .get("StreamARN")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let (archive, _) = open_stream(
+        location,
+        request,
+        name.as_deref(),
+        arn.as_deref(),
+        session.strict,
+    )?;
+    let (stream, key_path) = match location {
+        Location::Path(path) => {
+            let absolute = std::fs::canonicalize(path).map_err(|e| ApiError::InputUnreadable {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })?;
+            let beside = absolute
+                .parent()
+                .unwrap_or(Path::new("/"))
+                .join(root::SESSION_KEY_FILE);
+            (absolute.display().to_string(), beside)
+        }
+        Location::Root(root) => (
+            shapes::stream_name(
+                request.stream_name.as_deref().or(name.as_deref()),
+                request.stream_arn.as_deref().or(arn.as_deref()),
+            )?,
+            root.join(root::SESSION_KEY_FILE),
+        ),
+    };
+    let key_path = session.session_key_file.clone().unwrap_or(key_path);
+    let key = root::read_session_key(&key_path, true)?;
+    let now = now();
+    let endpoint = &session.endpoint_url;
+    if subcommand == "get-hls-streaming-session-url" {
+        let input: GetHlsStreamingSessionUrlInput =
+            serde_json::from_value(input).map_err(|e| invalid_flag("request", &e.to_string()))?;
+        print_json(&get_hls_streaming_session_url(
+            &archive, &stream, &input, &key, now, endpoint,
+        )?)
+    } else {
+        let input: GetDashStreamingSessionUrlInput =
+            serde_json::from_value(input).map_err(|e| invalid_flag("request", &e.to_string()))?;
+        print_json(&get_dash_streaming_session_url(
+            &archive, &stream, &input, &key, now, endpoint,
+        )?)
+    }
+}
+
+/// The wall clock (sessions expire by it; the library takes the time as a value).
+fn now() -> UnixMillis {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    UnixMillis(u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// `HLSFragmentSelector` → `hls-fragment-selector`, as the AWS CLI names flags.
+fn kebab(field: &str) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = field.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        let boundary = i > 0
+            && c.is_ascii_uppercase()
+            && (chars[i - 1].is_ascii_lowercase()
+                || chars.get(i + 1).is_some_and(char::is_ascii_lowercase));
+        if boundary {
+            out.push('-');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
 }
 
 /// `get-media-for-fragment-list`: the payload streamed to OUTFILE, chunk by chunk.

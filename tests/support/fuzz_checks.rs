@@ -263,6 +263,90 @@ pub fn push_parser(data: &[u8]) {
     }
 }
 
+/// SessionTokens (spec §1.8): the first byte picks what the rest is.
+/// - 0: token text. Refused with NotAuthorizedException (no input can forge the HMAC).
+/// - 1: a token body, signed here as a session would be: decodes to a session or is refused,
+///   never panics (the decoder of what the key vouches for).
+/// - 2: the fields of a session, made into a token: it decodes to the same session; changing any
+///   one character of it (the position and the new character from the input) is refused.
+pub fn session_token(data: &[u8]) {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use hmac::{Hmac, Mac};
+    use kvs_remux::session::{PlaybackMode, Protocol, Session, SessionKey, SessionRequest};
+
+    const KEY: [u8; 32] = [0x42; 32];
+    let key = SessionKey::from_bytes(&KEY).expect("32 bytes");
+    let refused = |result: Result<Session, ApiError>| match result {
+        Ok(session) => panic!("accepted {session:?}"),
+        Err(error) => assert_eq!(error.code(), "NotAuthorizedException", "{error}"),
+    };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    match mode % 3 {
+        0 => refused(Session::from_token(
+            &String::from_utf8_lossy(rest),
+            &key,
+            UnixMillis(0),
+        )),
+        1 => {
+            let mut signed = vec![1u8];
+            signed.extend_from_slice(rest);
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&KEY).expect("any key length");
+            mac.update(&signed);
+            signed.extend(mac.finalize().into_bytes());
+            if let Err(error) =
+                Session::from_token(&URL_SAFE_NO_PAD.encode(&signed), &key, UnixMillis(0))
+            {
+                assert_eq!(error.code(), "NotAuthorizedException", "{error}");
+            }
+        }
+        _ => {
+            let byte = |i: usize| rest.get(i).copied().unwrap_or(0);
+            let modes = [
+                PlaybackMode::Live,
+                PlaybackMode::LiveReplay,
+                PlaybackMode::OnDemand,
+            ];
+            let request = SessionRequest {
+                playback_mode: Some(modes[usize::from(byte(0)) % 3]),
+                expires: Some(300 + i64::from(byte(1)) * 100),
+                max_fragment_results: Some(1 + i64::from(byte(2)) * 19),
+                ..SessionRequest::default()
+            };
+            let stream = String::from_utf8_lossy(rest.get(6..).unwrap_or_default());
+            let now = UnixMillis(u64::from(u32::from_le_bytes([
+                byte(3),
+                byte(4),
+                byte(5),
+                0,
+            ])));
+            let Ok(session) = request.session(Protocol::Hls, &stream, now) else {
+                // LIVE_REPLAY and ON_DEMAND need a range this check does not give.
+                return;
+            };
+            let token = session.token(&key);
+            assert_eq!(
+                Session::from_token(&token, &key, now).expect("ours"),
+                session
+            );
+            let at = usize::from(byte(1)) % token.len();
+            let mut altered = token.into_bytes();
+            let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+            let replacement = alphabet[usize::from(byte(2)) % alphabet.len()];
+            if altered[at] != replacement {
+                altered[at] = replacement;
+                refused(Session::from_token(
+                    &String::from_utf8_lossy(&altered),
+                    &key,
+                    now,
+                ));
+            }
+        }
+    }
+}
+
 /// Any avcC that parses answers every accessor and re-parses to the same view.
 pub fn avcc(data: &[u8]) {
     let bytes = Bytes::copy_from_slice(data);

@@ -307,3 +307,27 @@ pub fn ebml_documents(data: &[u8]) -> Vec<&[u8]> {
         .map(|(i, &start)| &data[start..starts.get(i + 1).copied().unwrap_or(data.len())])
         .collect()
 }
+
+/// The Python interpreter with botocore: `KVS_SDK_PYTHON`, or the venv scripts/test.sh makes;
+/// `None` (skip) outside CI when there is none.
+pub fn sdk_python() -> Option<PathBuf> {
+    let python = std::env::var_os("KVS_SDK_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("target/sdk-venv/bin/python")
+        });
+    let ok = Command::new(&python)
+        .args(["-c", "import botocore"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(python);
+    }
+    assert!(
+        !under_ci(),
+        "CI=true but {} has no botocore (scripts/test.sh makes target/sdk-venv)",
+        python.display()
+    );
+    eprintln!("SKIP: no Python with botocore at {}", python.display());
+    None
+}
