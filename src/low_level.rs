@@ -9,6 +9,8 @@ pub mod codec;
 pub mod ebml;
 #[path = "kvs/mod.rs"]
 pub mod kvs;
+#[path = "manifest/mod.rs"]
+pub mod manifest;
 #[path = "mkv/mod.rs"]
 pub mod mkv;
 #[path = "model/mod.rs"]

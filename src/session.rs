@@ -25,9 +25,9 @@ pub const EXPIRES_SECONDS: (i64, i64, i64) = (300, 43_200, 300);
 /// MaxMediaPlaylistFragmentResults / MaxManifestFragmentResults: 1–5000 (spec §4.1).
 pub const MAX_FRAGMENT_RESULTS: i64 = 5000;
 /// The default of Max…FragmentResults for LIVE and LIVE_REPLAY; ON_DEMAND's is 1000 (spec §1.5).
-const LIVE_FRAGMENT_RESULTS: u16 = 5;
+const LIVE_FRAGMENT_RESULTS: u32 = 5;
 /// The default of Max…FragmentResults for ON_DEMAND.
-const ON_DEMAND_FRAGMENT_RESULTS: u16 = 1000;
+const ON_DEMAND_FRAGMENT_RESULTS: u32 = 1000;
 /// End − Start may be at most 24 h (spec §1.5).
 const MAX_RANGE_MS: u64 = 24 * 3600 * 1000;
 /// The token's layout version (the first byte).
@@ -67,6 +67,17 @@ pub enum DiscontinuityMode {
     Never,
     /// ON_DISCONTINUITY: where a gap or overlap between fragments exceeds 50 ms.
     OnDiscontinuity,
+}
+
+impl DiscontinuityMode {
+    /// The default for a selector type: ALWAYS with SERVER_TIMESTAMP, NEVER with
+    /// PRODUCER_TIMESTAMP (spec §1.5).
+    pub fn default_for(selector_type: TimestampKind) -> DiscontinuityMode {
+        match selector_type {
+            TimestampKind::Server => DiscontinuityMode::Always,
+            TimestampKind::Producer => DiscontinuityMode::Never,
+        }
+    }
 }
 
 /// ALWAYS / NEVER of DisplayFragmentTimestamp and DisplayFragmentNumber (spec §2).
@@ -166,8 +177,8 @@ pub struct Session {
     pub display_fragment_timestamp: Display,
     /// DisplayFragmentNumber (NEVER for HLS).
     pub display_fragment_number: Display,
-    /// Max…FragmentResults: 1–5000.
-    pub max_fragment_results: u16,
+    /// Max…FragmentResults: 1–5000 (a static export lists every fragment: `u32::MAX`).
+    pub max_fragment_results: u32,
     /// When the session was created, ms.
     pub created: u64,
     /// When the session expires, ms: from then on every action is NotAuthorizedException.
@@ -236,7 +247,7 @@ impl SessionRequest {
         };
         let max_fragment_results = self
             .max_fragment_results
-            .map_or(Ok(default_results), u16::try_from)
+            .map_or(Ok(default_results), u32::try_from)
             .expect("validated to 1–5000");
         let expires_seconds = self.expires.unwrap_or(default);
         let expires_ms = u64::try_from(expires_seconds).expect("validated to 300–43200") * 1000;
@@ -254,10 +265,9 @@ impl SessionRequest {
             container_format: self
                 .container_format
                 .unwrap_or(ContainerFormat::FragmentedMp4),
-            discontinuity_mode: self.discontinuity_mode.unwrap_or(match selector_type {
-                TimestampKind::Server => DiscontinuityMode::Always,
-                TimestampKind::Producer => DiscontinuityMode::Never,
-            }),
+            discontinuity_mode: self
+                .discontinuity_mode
+                .unwrap_or(DiscontinuityMode::default_for(selector_type)),
             display_fragment_timestamp: self.display_fragment_timestamp.unwrap_or(Display::Never),
             display_fragment_number: self.display_fragment_number.unwrap_or(Display::Never),
             max_fragment_results,
@@ -328,6 +338,45 @@ impl SessionRequest {
 }
 
 impl Session {
+    /// The ON_DEMAND session a static export plays (`export-hls`): every fragment of `stream`
+    /// whose `selector_type` timestamp lies in [`start`, `end`] (either end open), however many
+    /// and however long (an export is not bound by the service's 24 h and 5000 fragments).
+    ///
+    /// # Errors
+    /// InvalidArgumentException when `end` is before `start`.
+    pub fn export(
+        stream: &str,
+        selector_type: TimestampKind,
+        (start, end): (Option<UnixMillis>, Option<UnixMillis>),
+        container_format: ContainerFormat,
+        discontinuity_mode: Option<DiscontinuityMode>,
+        display_fragment_timestamp: Display,
+    ) -> Result<Session, ApiError> {
+        if let (Some(start), Some(end)) = (start, end)
+            && end < start
+        {
+            return Err(invalid(
+                "EndTimestamp must not be earlier than StartTimestamp.",
+            ));
+        }
+        Ok(Session {
+            protocol: Protocol::Hls,
+            stream: stream.to_owned(),
+            playback_mode: PlaybackMode::OnDemand,
+            selector_type,
+            start: start.map(|t| t.0),
+            end: end.map(|t| t.0),
+            container_format,
+            discontinuity_mode: discontinuity_mode
+                .unwrap_or(DiscontinuityMode::default_for(selector_type)),
+            display_fragment_timestamp,
+            display_fragment_number: Display::Never,
+            max_fragment_results: u32::MAX,
+            created: 0,
+            expires: u64::MAX,
+        })
+    }
+
     /// Positions (in `archive`'s index) of the fragments the session lists, in playback order:
     /// ON_DEMAND the first Max…Results of its range, LIVE_REPLAY the first Max…Results from its
     /// Start (up to End when given), LIVE the newest Max…Results of the archive by server time
@@ -339,7 +388,7 @@ impl Session {
     /// service would list once its pace had caught up, and LIVE takes the archive's end as now.
     pub fn fragments(&self, archive: &Archive) -> Vec<usize> {
         let index = archive.index();
-        let max = usize::from(self.max_fragment_results);
+        let max = usize::try_from(self.max_fragment_results).unwrap_or(usize::MAX);
         if self.playback_mode == PlaybackMode::Live {
             let mut newest = index.matching(&Selection {
                 kind: TimestampKind::Server,

@@ -67,37 +67,6 @@ fn export_all(archive: &Archive, options: &TsOptions) -> (Vec<TsChunk>, Option<A
     (chunks, None)
 }
 
-/// Whether `input` has a stream of kind `v` or `a` (ffprobe).
-fn has_stream(input: &Path, kind: &str) -> bool {
-    let mut ffprobe = support::tool("ffprobe").unwrap();
-    ffprobe
-        .args(["-v", "error", "-select_streams", kind])
-        .args(["-show_entries", "stream=index", "-of", "csv=p=0"])
-        .arg(input);
-    !support::run(ffprobe).trim().is_empty()
-}
-
-/// MD5s of the decoded frames of the first stream of kind `v`/`a`, in output order.
-fn decoded(input: &Path, kind: &str) -> Vec<String> {
-    if !has_stream(input, kind) {
-        return Vec::new();
-    }
-    let mut ffmpeg = support::tool("ffmpeg").unwrap();
-    ffmpeg
-        .args(["-v", "error", "-i"])
-        .arg(input)
-        .args(["-map", &format!("0:{kind}:0"), "-fps_mode", "passthrough"])
-        // Frames keep their own size where the resolution changes (cpd-change), instead of being
-        // scaled to the first frame's.
-        .args(["-autoscale", "0"])
-        .args(["-f", "framemd5", "-"]);
-    support::run(ffmpeg)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.rsplit(',').next().unwrap().trim().to_owned())
-        .collect()
-}
-
 /// What `ffmpeg -v error` (full decode) and `ffprobe -v error` (streams and packets) print.
 fn complaints(input: &Path) -> String {
     let mut ffmpeg = support::tool("ffmpeg").unwrap();
@@ -404,8 +373,12 @@ fn check_case(case: &Case) {
             std::fs::write(&piece, &pieces[index]).unwrap();
             assert_eq!(complaints(&file), "", "{label}");
             for kind in ["v", "a"] {
-                let expected = decoded(&piece, kind);
-                assert_eq!(decoded(&file, kind), expected, "{label}: decoded {kind}");
+                let expected = support::decoded(&piece, kind);
+                assert_eq!(
+                    support::decoded(&file, kind),
+                    expected,
+                    "{label}: decoded {kind}"
+                );
                 // Video decoding restarts at every IDR, so the fragments' frames add up to the
                 // whole stream's (and across a CPD change ffmpeg can only decode them this way);
                 // AAC decoding carries state from frame to frame, so whole audio is compared whole.
@@ -429,9 +402,9 @@ fn check_case(case: &Case) {
     for kind in ["v", "a"] {
         let expected = match reference.remove(kind) {
             Some(from_pieces) => from_pieces,
-            None => decoded(&case.source, kind),
+            None => support::decoded(&case.source, kind),
         };
-        let ours = decoded(&all, kind);
+        let ours = support::decoded(&all, kind);
         assert_eq!(ours.len(), expected.len(), "{name}: {kind} frame count");
         assert_eq!(ours, expected, "{name}: decoded {kind} frames");
     }
@@ -607,7 +580,11 @@ fn refused_combinations_name_the_service_exception() {
             std::fs::write(&file, &all).unwrap();
             assert_eq!(complaints(&file), "");
             for kind in ["v", "a"] {
-                assert_eq!(decoded(&file, kind), decoded(&path, kind), "h265 {kind}");
+                assert_eq!(
+                    support::decoded(&file, kind),
+                    support::decoded(&path, kind),
+                    "h265 {kind}"
+                );
             }
         }
     }

@@ -164,7 +164,12 @@ impl Fmp4Part {
 /// # Ok::<(), kvs_remux::ApiError>(())
 /// ```
 pub fn export(archive: &Archive) -> Fmp4Export<'_> {
-    let media = archive.index().media();
+    export_fragments(archive, archive.index().media())
+}
+
+/// [`export`] of the media fragments at `positions` only (a session's, in order): media segments
+/// are numbered by their index there, and a track's first init segment is `init.mp4`.
+pub fn export_fragments(archive: &Archive, media: Vec<usize>) -> Fmp4Export<'_> {
     let tracks: BTreeSet<u64> = media
         .iter()
         .filter_map(|&p| archive.index().get(p))

@@ -95,7 +95,15 @@ pub fn get_ts_fragment(
 /// # Ok::<(), kvs_remux::ApiError>(())
 /// ```
 pub fn export<'a>(archive: &'a Archive, options: &TsOptions) -> TsExport<'a> {
-    let media = archive.index().media();
+    export_fragments(archive, archive.index().media(), options)
+}
+
+/// [`export`] of the media fragments at `positions` only (a session's, in order).
+pub fn export_fragments<'a>(
+    archive: &'a Archive,
+    media: Vec<usize>,
+    options: &TsOptions,
+) -> TsExport<'a> {
     let origin = timeline::session_origin(archive, &media);
     TsExport {
         walk: Walk::new(archive, media),

@@ -8,12 +8,13 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use bytes::Bytes;
 use clap::{CommandFactory, Parser, Subcommand};
 use kvs_remux::api::dash::{GetDashStreamingSessionUrlInput, get_dash_streaming_session_url};
 use kvs_remux::api::fmp4;
 use kvs_remux::api::get_clip::{self, ClipFragmentSelector, GetClipInput};
 use kvs_remux::api::get_media::{GetMediaForFragmentListInput, get_media_for_fragment_list};
-use kvs_remux::api::hls::{GetHlsStreamingSessionUrlInput, get_hls_streaming_session_url};
+use kvs_remux::api::hls::{self, GetHlsStreamingSessionUrlInput, get_hls_streaming_session_url};
 use kvs_remux::api::inspect::{CpdChange, FragmentReport, Inspected, Inspector, TrackReport};
 use kvs_remux::api::list_fragments::{ListFragmentsInput, ListFragmentsOutput, list_fragments};
 use kvs_remux::api::pack::{self, PackOptions};
@@ -22,6 +23,8 @@ use kvs_remux::archive::sink::{self, Inputs, OutputError, OutputFile, StagedDir}
 use kvs_remux::archive::source::{self, FileIdentity, Source};
 use kvs_remux::archive::{Archive, ArchiveRoot, Damage, root};
 use kvs_remux::low_level::mkv::{PushParser, Reader};
+use kvs_remux::low_level::timeline;
+use kvs_remux::session::{self, ContainerFormat, Session};
 use kvs_remux::shapes;
 use kvs_remux::{ApiError, ClipRequest, SelectorType, UnixMillis, get_clip};
 use serde::Serialize;
@@ -183,6 +186,37 @@ enum Command {
         /// MaxManifestFragmentResults: 1–5000 (default 5 live, 1000 ON_DEMAND).
         #[arg(long, value_name = "N", allow_negative_numbers = true)]
         max_manifest_fragment_results: Option<i64>,
+    },
+    /// A static HLS export: OUTDIR/master.m3u8, its media playlists and segments (relative URIs),
+    /// written by the session actions' code as an ON_DEMAND session; plays from disk or any web
+    /// server.
+    ExportHls {
+        /// Input: a file, a directory of fragment files, or `-` (stdin).
+        path: PathBuf,
+        /// Output directory (created; files appear only when all of them are written).
+        outdir: PathBuf,
+        /// ContainerFormat: FRAGMENTED_MP4 (default; track<N>.m3u8, track<N>/*.m4s) or MPEG_TS
+        /// (media.m3u8, *.ts).
+        #[arg(long, value_name = "FORMAT")]
+        container_format: Option<String>,
+        /// DiscontinuityMode: ALWAYS, NEVER or ON_DISCONTINUITY (default by selector type).
+        #[arg(long, value_name = "MODE")]
+        discontinuity_mode: Option<String>,
+        /// DisplayFragmentTimestamp: ALWAYS (EXT-X-PROGRAM-DATE-TIME) or NEVER (default).
+        #[arg(long, value_name = "ALWAYS|NEVER")]
+        display_fragment_timestamp: Option<String>,
+        /// Which fragment timestamp the range applies to (default SERVER_TIMESTAMP).
+        #[arg(long, value_enum)]
+        fragment_selector_type: Option<Selector>,
+        /// StartTimestamp: RFC 3339 or epoch seconds (default: the first fragment).
+        #[arg(long, value_parser = parse_timestamp)]
+        start_timestamp: Option<UnixMillis>,
+        /// EndTimestamp (inclusive): RFC 3339 or epoch seconds (default: the last fragment).
+        #[arg(long, value_parser = parse_timestamp)]
+        end_timestamp: Option<UnixMillis>,
+        /// Fail on damaged input instead of using the fragments completed before the damage.
+        #[arg(long)]
+        strict: bool,
     },
     /// Pack any Matroska/WebM file into a KVS archive: one stored chunk per fragment (EBML header,
     /// Segment, Info, Tracks, the AWS tags, one Cluster), as GetMediaForFragmentList returns them.
@@ -414,6 +448,28 @@ fn main() -> ExitCode {
                     max_manifest_fragment_results.map(Flag::Number),
                 ),
             ],
+        ),
+        Command::ExportHls {
+            path,
+            outdir,
+            container_format,
+            discontinuity_mode,
+            display_fragment_timestamp,
+            fragment_selector_type,
+            start_timestamp,
+            end_timestamp,
+            strict,
+        } => export_hls(
+            &path,
+            &outdir,
+            &ExportHlsFlags {
+                container_format,
+                discontinuity_mode,
+                display_fragment_timestamp,
+                fragment_selector_type,
+                range: (start_timestamp, end_timestamp),
+            },
+            strict,
         ),
         Command::Pack {
             input,
@@ -1049,6 +1105,101 @@ fn fragment(path: &Path, outdir: &Path, strict: bool) -> Result<(), Failure> {
     }
     if staged.is_empty() {
         return Err(no_media());
+    }
+    Ok(staged.commit()?)
+}
+
+/// The flags of `export-hls`.
+struct ExportHlsFlags {
+    container_format: Option<String>,
+    discontinuity_mode: Option<String>,
+    display_fragment_timestamp: Option<String>,
+    fragment_selector_type: Option<Selector>,
+    range: (Option<UnixMillis>, Option<UnixMillis>),
+}
+
+/// An enum value spelled as the service spells it (`MPEG_TS`), read by its serde name.
+fn service_enum<T: DeserializeOwned>(
+    flag: &str,
+    text: Option<&String>,
+) -> Result<Option<T>, Failure> {
+    text.map(|t| {
+        serde_json::from_value(Value::String(t.clone()))
+            .map_err(|e| invalid_flag(flag, &e.to_string()))
+    })
+    .transpose()
+}
+
+/// `export-hls`: the ON_DEMAND session of the whole range as files: playlists with relative URIs,
+/// then the segments, staged and moved into OUTDIR when all of it is written.
+fn export_hls(
+    path: &Path,
+    outdir: &Path,
+    flags: &ExportHlsFlags,
+    strict: bool,
+) -> Result<(), Failure> {
+    let container = service_enum("--container-format", flags.container_format.as_ref())?
+        .unwrap_or(ContainerFormat::FragmentedMp4);
+    let discontinuity = service_enum("--discontinuity-mode", flags.discontinuity_mode.as_ref())?;
+    let display = service_enum(
+        "--display-fragment-timestamp",
+        flags.display_fragment_timestamp.as_ref(),
+    )?
+    .unwrap_or(session::Display::Never);
+    let selector = match flags.fragment_selector_type {
+        Some(Selector::ProducerTimestamp) => SelectorType::Producer,
+        Some(Selector::ServerTimestamp) | None => SelectorType::Server,
+    };
+    let (archive, inputs) = open(path, strict)?;
+    let session = Session::export(
+        &path.display().to_string(),
+        selector,
+        flags.range,
+        container,
+        discontinuity,
+        display,
+    )?;
+    let links = hls::Links::Files;
+    let mut staged = StagedDir::new(outdir, inputs)?;
+    let text = |text: String| [Bytes::from(text)];
+    staged.write(
+        Path::new("master.m3u8"),
+        &text(hls::get_hls_master_playlist(&archive, &session, links)?),
+    )?;
+    let positions = session.check(&archive)?;
+    match container {
+        ContainerFormat::FragmentedMp4 => {
+            let first = archive
+                .index()
+                .get(positions[0])
+                .expect("a checked session");
+            for track in timeline::packaged_tracks(&first.tracks, session.packaging())? {
+                let track = u64::from(track.track_id);
+                staged.write(
+                    Path::new(&format!("track{track}.m3u8")),
+                    &text(hls::get_hls_media_playlist(
+                        &archive, &session, links, track,
+                    )?),
+                )?;
+            }
+            for part in fmp4::export_fragments(&archive, positions) {
+                let part = part?;
+                staged.write(&part.relative_path(), part.chunks())?;
+            }
+        }
+        ContainerFormat::MpegTs => {
+            staged.write(
+                Path::new("media.m3u8"),
+                &text(hls::get_hls_media_playlist(&archive, &session, links, 1)?),
+            )?;
+            for chunk in ts::export_fragments(&archive, positions, &TsOptions::default()) {
+                let chunk = chunk?;
+                staged.write(
+                    Path::new(&chunk.file_name()),
+                    std::slice::from_ref(&chunk.data),
+                )?;
+            }
+        }
     }
     Ok(staged.commit()?)
 }

@@ -10,12 +10,14 @@ mod decode;
 mod gaps;
 mod packaging;
 mod samples;
+mod segments;
 mod tracks;
 mod walk;
 
 pub use gaps::GapFree;
 pub use packaging::{Packaging, packaged_tracks};
 pub use samples::{MAX_SAMPLE_DURATION, Window, samples};
+pub use segments::{SegmentTiming, segment_timings};
 pub use tracks::{
     CpdChange, TrackChange, changes, cpd_change, layout, sorted, track_change, track_info,
 };

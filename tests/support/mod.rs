@@ -331,3 +331,59 @@ pub fn sdk_python() -> Option<PathBuf> {
     eprintln!("SKIP: no Python with botocore at {}", python.display());
     None
 }
+
+/// Whether `input` has a stream of kind `v` or `a` (ffprobe).
+pub fn has_stream(input: &Path, kind: &str) -> bool {
+    let mut ffprobe = tool("ffprobe").unwrap();
+    ffprobe
+        .args(["-v", "error", "-select_streams", kind])
+        .args(["-show_entries", "stream=index", "-of", "csv=p=0"])
+        .arg(input);
+    !run(ffprobe).trim().is_empty()
+}
+
+/// MD5s of the decoded frames of the first stream of kind `v`/`a`, in output order.
+pub fn decoded(input: &Path, kind: &str) -> Vec<String> {
+    if !has_stream(input, kind) {
+        return Vec::new();
+    }
+    let mut ffmpeg = tool("ffmpeg").unwrap();
+    ffmpeg
+        .args(["-v", "error", "-i"])
+        .arg(input)
+        .args(["-map", &format!("0:{kind}:0"), "-fps_mode", "passthrough"])
+        // Frames keep their own size where the resolution changes (cpd-change), instead of being
+        // scaled to the first frame's.
+        .args(["-autoscale", "0"])
+        .args(["-f", "framemd5", "-"]);
+    run(ffmpeg)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| l.rsplit(',').next().unwrap().trim().to_owned())
+        .collect()
+}
+
+/// Size and MD5 of each packet of the first stream of kind `v`/`a`, copied (not decoded), in order.
+pub fn copied(input: &Path, kind: &str) -> Vec<(usize, String)> {
+    if !has_stream(input, kind) {
+        return Vec::new();
+    }
+    let mut ffmpeg = tool("ffmpeg").unwrap();
+    ffmpeg.args(["-v", "error", "-i"]).arg(input).args([
+        "-map",
+        &format!("0:{kind}:0"),
+        "-c",
+        "copy",
+        "-f",
+        "framemd5",
+        "-",
+    ]);
+    run(ffmpeg)
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let fields: Vec<&str> = l.split(',').map(str::trim).collect();
+            (fields[4].parse().unwrap(), fields[5].to_owned())
+        })
+        .collect()
+}
