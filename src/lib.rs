@@ -42,6 +42,7 @@
 pub mod api;
 pub mod archive;
 pub mod error;
+pub mod player;
 pub mod session;
 pub mod shapes;
 

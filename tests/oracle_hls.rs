@@ -355,3 +355,120 @@ fn session_playlists_name_the_player_actions() {
     let missing = get_hls_media_playlist(&archive, &session, links, 3).unwrap_err();
     assert_eq!(missing.code(), "ResourceNotFoundException");
 }
+
+/// A session's URLs, followed as a player follows them (master → media playlists → init and media
+/// segments), all resolve, and each body equals the file `export-hls` writes for it (which ffmpeg
+/// plays back to the source's packets above). Tampered tokens, unknown actions and fragments are
+/// the service's errors.
+#[test]
+fn every_session_url_resolves() {
+    use kvs_remux::api::hls::GetHlsStreamingSessionUrlInput as Input;
+    use kvs_remux::player::hls_action;
+
+    let key = SessionKey::from_bytes(&[9; 32]).unwrap();
+    let now = UnixMillis(1_800_000_000_000);
+    for (name, container) in [
+        ("h264-high-aac", "FRAGMENTED_MP4"),
+        ("cpd-change", "FRAGMENTED_MP4"),
+        ("h264-high-aac", "MPEG_TS"),
+    ] {
+        let source = support::fixture(name);
+        let archive = Archive::open(&source).unwrap();
+        let input: Input = serde_json::from_value(serde_json::json!({
+            "ContainerFormat": container, "MaxMediaPlaylistFragmentResults": 5000
+        }))
+        .unwrap();
+        let url = get_hls_streaming_session_url(&archive, "s", &input, &key, now, "http://x")
+            .unwrap()
+            .hls_streaming_session_url;
+        let (action, query) = url
+            .strip_prefix("http://x/hls/v1/")
+            .unwrap()
+            .split_once('?')
+            .unwrap();
+        let fetch = |action: &str, query: &str| {
+            hls_action(action, query, &key, now, |stream| {
+                assert_eq!(stream, "s");
+                Archive::open(&source)
+            })
+        };
+        let body = |action: &str, query: &str| -> Vec<u8> {
+            let response = fetch(action, query).unwrap_or_else(|e| panic!("{action}?{query}: {e}"));
+            response.body.concat()
+        };
+        let exported = export(
+            &source,
+            &format!("session-{name}-{container}"),
+            &["--container-format", container],
+        );
+        let master_text = body(action, query);
+        let master = m3u8_rs::parse_master_playlist_res(&master_text).unwrap();
+        let mut playlists: Vec<String> = master.variants.iter().map(|v| v.uri.clone()).collect();
+        playlists.extend(master.alternatives.iter().filter_map(|a| a.uri.clone()));
+        let mut segments = 0;
+        for uri in playlists {
+            let (action, query) = uri.split_once('?').unwrap();
+            let playlist = m3u8_rs::parse_media_playlist_res(&body(action, query)).unwrap();
+            let track = query.rsplit_once("TrackNumber=").unwrap().1;
+            let mut epoch = 0;
+            for segment in &playlist.segments {
+                if let Some(map) = &segment.map {
+                    let (action, query) = map.uri.split_once('?').unwrap();
+                    let file = if epoch == 0 {
+                        format!("track{track}/init.mp4")
+                    } else {
+                        let number = segment.uri.split_once("FragmentNumber=").unwrap().1;
+                        let number = number.split_once('&').unwrap().0;
+                        format!("track{track}/init-{number}.mp4")
+                    };
+                    assert_eq!(
+                        body(action, query),
+                        std::fs::read(exported.join(&file)).unwrap(),
+                        "{file}"
+                    );
+                    epoch += 1;
+                }
+                let (action, query) = segment.uri.split_once('?').unwrap();
+                let number = query
+                    .split_once("FragmentNumber=")
+                    .unwrap()
+                    .1
+                    .split_once('&')
+                    .unwrap()
+                    .0;
+                let file = if action == "getTSFragment.ts" {
+                    format!("{number}.ts")
+                } else {
+                    format!("track{track}/{number}.m4s")
+                };
+                assert_eq!(
+                    body(action, query),
+                    std::fs::read(exported.join(&file)).unwrap(),
+                    "{name}: {file}"
+                );
+                segments += 1;
+            }
+        }
+        assert!(segments >= 4, "{name}: {segments} segments");
+
+        let code = |action: &str, query: &str| fetch(action, query).unwrap_err().code();
+        let altered = query.replacen("SessionToken=", "SessionToken=A", 1);
+        assert_eq!(code(action, &altered), "NotAuthorizedException");
+        assert_eq!(code(action, "TrackNumber=1"), "NotAuthorizedException");
+        assert_eq!(
+            code("getSomething.m3u8", query),
+            "ResourceNotFoundException"
+        );
+        let token = query.split_once("SessionToken=").unwrap().1;
+        let unknown = format!("FragmentNumber=123&SessionToken={token}&TrackNumber=1");
+        let action = if container == "MPEG_TS" {
+            "getTSFragment.ts"
+        } else {
+            "getMP4MediaFragment.mp4"
+        };
+        assert_eq!(code(action, &unknown), "ResourceNotFoundException");
+        let later = UnixMillis(now.0 + 300_000);
+        let expired = hls_action(action, &unknown, &key, later, |_| Archive::open(&source));
+        assert_eq!(expired.unwrap_err().code(), "NotAuthorizedException");
+    }
+}
