@@ -1,11 +1,11 @@
-//! The player-facing actions behind an HLS session URL (spec §1.8), as one function of the
-//! action's path and query: what the local endpoint routes `GET /hls/v1/<action>?<query>` to. It
+//! The player-facing actions behind HLS and DASH session URLs (spec §1.8), as one function of the
+//! action's path and query: what the local endpoint routes `GET /hls/v1/<action>?<query>` and `/dash/v1/...` to. It
 //! checks the SessionToken, reopens the session's stream and answers with a content type and the
 //! body as chunks (segments stay slices of the mapped archive).
 
 use bytes::Bytes;
 
-use crate::api::{fmp4, hls, ts};
+use crate::api::{dash, fmp4, hls, ts};
 use crate::archive::Archive;
 use crate::error::ApiError;
 use crate::session::{ContainerFormat, Protocol, Session, SessionKey};
@@ -14,6 +14,8 @@ use crate::timeline;
 
 /// Content type of playlists (spec §1.8).
 pub const M3U8: &str = "application/vnd.apple.mpegurl";
+/// Content type of the MPD.
+pub const MPD: &str = "application/dash+xml";
 /// Content type of fMP4 init and media segments.
 pub const MP4: &str = "video/mp4";
 /// Content type of MPEG-TS chunks.
@@ -77,15 +79,7 @@ pub fn hls_action(
     open: impl FnOnce(&str) -> Result<Archive, ApiError>,
 ) -> Result<PlayerResponse, ApiError> {
     let query = Query::parse(query);
-    let token = query.session_token.ok_or_else(|| ApiError::NotAuthorized {
-        message: "The SessionToken is missing.".into(),
-    })?;
-    let session = Session::from_token(token, key, now)?;
-    if session.protocol != Protocol::Hls {
-        return Err(ApiError::NotAuthorized {
-            message: "The SessionToken is not valid for HLS.".into(),
-        });
-    }
+    let (token, session) = session(&query, key, now, Protocol::Hls)?;
     let archive = open(&session.stream)?;
     let track = number("TrackNumber", query.track_number)?.unwrap_or(1);
     let links = hls::Links::Session { token };
@@ -144,6 +138,88 @@ pub fn hls_action(
         }
         other => Err(not_in_session(other)),
     }
+}
+
+/// Answers DASH action `action` (`getDASHManifest.mpd`, `getMP4InitFragment.mp4`,
+/// `getMP4MediaFragment.mp4` with `FragmentNumber` the MPD's `$Number$`: the track's n-th segment,
+/// from 1) with `query`, as [`hls_action`] does.
+///
+/// # Errors
+/// As [`hls_action`]; NotAuthorizedException for the token of an HLS session.
+pub fn dash_action(
+    action: &str,
+    query: &str,
+    key: &SessionKey,
+    now: UnixMillis,
+    open: impl FnOnce(&str) -> Result<Archive, ApiError>,
+) -> Result<PlayerResponse, ApiError> {
+    let query = Query::parse(query);
+    let (token, session) = session(&query, key, now, Protocol::Dash)?;
+    let archive = open(&session.stream)?;
+    let track = number("TrackNumber", query.track_number)?.unwrap_or(1);
+    match action {
+        "getDASHManifest.mpd" => Ok(PlayerResponse {
+            content_type: MPD,
+            body: vec![Bytes::from(dash::get_dash_manifest(
+                &archive,
+                &session,
+                dash::Links::Session { token },
+            )?)],
+        }),
+        "getMP4InitFragment.mp4" | "getMP4MediaFragment.mp4" => {
+            let positions = session.check(&archive)?;
+            let timings = timeline::segment_timings(&archive, &positions, track)?;
+            let first = timings
+                .first()
+                .ok_or_else(|| not_in_session("that track"))?;
+            if action == "getMP4InitFragment.mp4" {
+                return Ok(PlayerResponse {
+                    content_type: MP4,
+                    body: vec![fmp4::get_mp4_init_fragment(
+                        &archive,
+                        first.position,
+                        track,
+                    )?],
+                });
+            }
+            let wanted = number("FragmentNumber", query.fragment_number)?.ok_or_else(|| {
+                ApiError::InvalidArgument {
+                    message: "FragmentNumber is required.".into(),
+                }
+            })?;
+            let timing = usize::try_from(wanted)
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|n| timings.get(n))
+                .ok_or_else(|| ApiError::ResourceNotFound {
+                    message: format!("The session has no segment {wanted} of track {track}."),
+                })?;
+            Ok(PlayerResponse {
+                content_type: MP4,
+                body: fmp4::get_mp4_media_fragment(&archive, &positions, timing.index, track)?,
+            })
+        }
+        other => Err(not_in_session(other)),
+    }
+}
+
+/// The token of `query` and the session it carries, checked for `protocol`.
+fn session<'a>(
+    query: &Query<'a>,
+    key: &SessionKey,
+    now: UnixMillis,
+    protocol: Protocol,
+) -> Result<(&'a str, Session), ApiError> {
+    let token = query.session_token.ok_or_else(|| ApiError::NotAuthorized {
+        message: "The SessionToken is missing.".into(),
+    })?;
+    let session = Session::from_token(token, key, now)?;
+    if session.protocol != protocol {
+        return Err(ApiError::NotAuthorized {
+            message: "The SessionToken is not valid for this protocol.".into(),
+        });
+    }
+    Ok((token, session))
 }
 
 /// The session's fragments, for an action of FRAGMENTED_MP4 sessions.

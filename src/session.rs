@@ -338,19 +338,19 @@ impl SessionRequest {
 }
 
 impl Session {
-    /// The ON_DEMAND session a static export plays (`export-hls`): every fragment of `stream`
-    /// whose `selector_type` timestamp lies in [`start`, `end`] (either end open), however many
-    /// and however long (an export is not bound by the service's 24 h and 5000 fragments).
+    /// The ON_DEMAND session a static export plays (`export-hls`, `export-dash`): every fragment
+    /// of `stream` whose `selector_type` timestamp lies in [`start`, `end`] (either end open),
+    /// however many and however long (an export is not bound by the service's 24 h and 5000
+    /// fragments), with the defaults of a session request; the caller sets the display and
+    /// container fields it was given.
     ///
     /// # Errors
     /// InvalidArgumentException when `end` is before `start`.
     pub fn export(
         stream: &str,
+        protocol: Protocol,
         selector_type: TimestampKind,
         (start, end): (Option<UnixMillis>, Option<UnixMillis>),
-        container_format: ContainerFormat,
-        discontinuity_mode: Option<DiscontinuityMode>,
-        display_fragment_timestamp: Display,
     ) -> Result<Session, ApiError> {
         if let (Some(start), Some(end)) = (start, end)
             && end < start
@@ -360,16 +360,15 @@ impl Session {
             ));
         }
         Ok(Session {
-            protocol: Protocol::Hls,
+            protocol,
             stream: stream.to_owned(),
             playback_mode: PlaybackMode::OnDemand,
             selector_type,
             start: start.map(|t| t.0),
             end: end.map(|t| t.0),
-            container_format,
-            discontinuity_mode: discontinuity_mode
-                .unwrap_or(DiscontinuityMode::default_for(selector_type)),
-            display_fragment_timestamp,
+            container_format: ContainerFormat::FragmentedMp4,
+            discontinuity_mode: DiscontinuityMode::default_for(selector_type),
+            display_fragment_timestamp: Display::Never,
             display_fragment_number: Display::Never,
             max_fragment_results: u32::MAX,
             created: 0,

@@ -1,14 +1,21 @@
-//! GetDASHStreamingSessionURL (spec §1.6): a session over a stream, as a URL whose SessionToken
-//! carries it. The MPD and segments behind the URL (spec §1.8) build on [`Session`].
+//! DASH (spec §1.6, §1.8, §8.4): GetDASHStreamingSessionURL, a session over a stream as a URL
+//! whose SessionToken carries it, and the MPD behind it (GetDASHManifest) for a session or a
+//! static export. The segments it names are GetMP4InitFragment and GetMP4MediaFragment
+//! ([`super::fmp4`]).
 
 use serde::{Deserialize, Serialize};
 
 use crate::archive::Archive;
 use crate::error::ApiError;
+use crate::manifest::{
+    self,
+    dash::{AdaptationSet, Mpd, TimelineSegment},
+};
 use crate::session::{
     Display, PlaybackMode, Protocol, Session, SessionKey, SessionRequest, StreamingFragmentSelector,
 };
-use crate::time::UnixMillis;
+use crate::time::{Nanos, UnixMillis};
+use crate::timeline;
 
 /// The path of the MPD under the endpoint (spec §1.6).
 pub const MANIFEST_PATH: &str = "/dash/v1/getDASHManifest.mpd";
@@ -116,4 +123,120 @@ pub fn get_dash_streaming_session_url(
             session.token(key)
         ),
     })
+}
+
+/// Where an MPD's URLs point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links<'a> {
+    /// The player actions, relative to `/dash/v1/`, with the session's token (spec §1.8).
+    Session {
+        /// The SessionToken.
+        token: &'a str,
+    },
+    /// The files of a static export: `track<N>/init.mp4` and `track<N>/<Number>.m4s`.
+    Files,
+}
+
+impl Links<'_> {
+    /// The SegmentTemplate's `initialization` and `media` of `track`.
+    fn template(self, track: u64) -> (String, String) {
+        match self {
+            Links::Session { token } => (
+                format!("getMP4InitFragment.mp4?SessionToken={token}&TrackNumber={track}"),
+                format!(
+                    "getMP4MediaFragment.mp4?FragmentNumber=$Number$&SessionToken={token}&TrackNumber={track}"
+                ),
+            ),
+            Links::Files => (
+                format!("track{track}/init.mp4"),
+                format!("track{track}/$Number$.m4s"),
+            ),
+        }
+    }
+}
+
+/// GetDASHManifest (spec §1.8, §8.4): an MPD of the session, one AdaptationSet per track (video
+/// first) whose SegmentTimeline has one `S` per fragment with samples of the track, in the
+/// track's timescale, at the segments' own decode times (`presentationTimeOffset` the first), so
+/// the MPD and the segments' `tfdt` agree; `$Number$` counts a track's segments from 1.
+/// `kvs:fn` / `kvs:ts` as DisplayFragmentNumber / DisplayFragmentTimestamp say.
+///
+/// Choice: the service rewrites its timeline to be gap-free (spec §1.6); here a gap between
+/// fragments stays a gap in the timeline, as it is in the segments' decode times.
+///
+/// # Errors
+/// InvalidCodecPrivateDataException where a track's codec private data changes (DASH forbids it,
+/// spec §6); the layout and codec checks of session creation; reading a fragment fails.
+pub fn get_dash_manifest(
+    archive: &Archive,
+    session: &Session,
+    links: Links<'_>,
+) -> Result<String, ApiError> {
+    let positions = session.check(archive)?;
+    let index = archive.index();
+    let first = index
+        .get(positions[0])
+        .expect("check gives at least one fragment");
+    let tracks = timeline::packaged_tracks(&first.tracks, session.packaging())?;
+    let mut sets = Vec::with_capacity(tracks.len());
+    let mut duration_ms = 0u64;
+    for track in &tracks {
+        let number = u64::from(track.track_id);
+        let timings = timeline::segment_timings(archive, &positions, number)?;
+        if let Some(changed) = timings.iter().find(|t| t.epoch > 0) {
+            let fragment = index.get(changed.position).expect("indexed");
+            return Err(ApiError::CodecPrivateDataChange {
+                track: number,
+                fragment: fragment.number.to_string(),
+                change: "DASH sessions keep one codec private data per track".into(),
+            });
+        }
+        let timescale = track.timescale;
+        let ticks = |ns: Nanos| u64::try_from(timescale.ticks(i128::from(ns.0))).unwrap_or(0);
+        if let (Some(a), Some(b)) = (timings.first(), timings.last()) {
+            let end = b.start.checked_add(b.duration).unwrap_or(b.start);
+            duration_ms = duration_ms.max(end.abs_diff(a.start) / 1_000_000);
+        }
+        let bandwidth = timings
+            .iter()
+            .filter(|t| t.duration > Nanos::ZERO)
+            .map(|t| (t.bytes as f64 * 8e9 / t.duration.0 as f64).round() as u64)
+            .max()
+            .unwrap_or(0);
+        let (initialization, media) = links.template(number);
+        sets.push(AdaptationSet {
+            content_type: if track.is_video() { "video" } else { "audio" },
+            codecs: track.codec.codec_string(),
+            bandwidth,
+            size: track.codec.width().zip(track.codec.height()),
+            sample_rate: track.codec.sample_rate(),
+            timescale: timescale.get(),
+            presentation_time_offset: timings.first().map_or(0, |t| ticks(t.start)),
+            initialization,
+            media,
+            segments: timings
+                .iter()
+                .map(|t| {
+                    let fragment = index.get(t.position).expect("indexed");
+                    TimelineSegment {
+                        start: ticks(t.start),
+                        duration: ticks(t.duration),
+                        fragment_number: (session.display_fragment_number == Display::Always)
+                            .then(|| fragment.number.to_string()),
+                        timestamp: (session.display_fragment_timestamp == Display::Always)
+                            .then(|| fragment.timestamp(session.selector_type))
+                            .flatten(),
+                    }
+                })
+                .collect(),
+        });
+    }
+    Ok(manifest::dash::mpd(&Mpd {
+        dynamic: session.playback_mode != PlaybackMode::OnDemand,
+        availability_start: first
+            .timestamp(session.selector_type)
+            .unwrap_or(UnixMillis(0)),
+        duration_ms,
+        adaptation_sets: sets,
+    }))
 }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use bytes::Bytes;
 use clap::{CommandFactory, Parser, Subcommand};
-use kvs_remux::api::dash::{GetDashStreamingSessionUrlInput, get_dash_streaming_session_url};
+use kvs_remux::api::dash::{self, GetDashStreamingSessionUrlInput, get_dash_streaming_session_url};
 use kvs_remux::api::fmp4;
 use kvs_remux::api::get_clip::{self, ClipFragmentSelector, GetClipInput};
 use kvs_remux::api::get_media::{GetMediaForFragmentListInput, get_media_for_fragment_list};
@@ -24,7 +24,7 @@ use kvs_remux::archive::source::{self, FileIdentity, Source};
 use kvs_remux::archive::{Archive, ArchiveRoot, Damage, root};
 use kvs_remux::low_level::mkv::{PushParser, Reader};
 use kvs_remux::low_level::timeline;
-use kvs_remux::session::{self, ContainerFormat, Session};
+use kvs_remux::session::{self, ContainerFormat, Protocol, Session};
 use kvs_remux::shapes;
 use kvs_remux::{ApiError, ClipRequest, SelectorType, UnixMillis, get_clip};
 use serde::Serialize;
@@ -203,6 +203,32 @@ enum Command {
         #[arg(long, value_name = "MODE")]
         discontinuity_mode: Option<String>,
         /// DisplayFragmentTimestamp: ALWAYS (EXT-X-PROGRAM-DATE-TIME) or NEVER (default).
+        #[arg(long, value_name = "ALWAYS|NEVER")]
+        display_fragment_timestamp: Option<String>,
+        /// Which fragment timestamp the range applies to (default SERVER_TIMESTAMP).
+        #[arg(long, value_enum)]
+        fragment_selector_type: Option<Selector>,
+        /// StartTimestamp: RFC 3339 or epoch seconds (default: the first fragment).
+        #[arg(long, value_parser = parse_timestamp)]
+        start_timestamp: Option<UnixMillis>,
+        /// EndTimestamp (inclusive): RFC 3339 or epoch seconds (default: the last fragment).
+        #[arg(long, value_parser = parse_timestamp)]
+        end_timestamp: Option<UnixMillis>,
+        /// Fail on damaged input instead of using the fragments completed before the damage.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// A static DASH export: OUTDIR/manifest.mpd, track<N>/init.mp4 and track<N>/<Number>.m4s
+    /// (relative URLs), written by the session actions' code as an ON_DEMAND session.
+    ExportDash {
+        /// Input: a file, a directory of fragment files, or `-` (stdin).
+        path: PathBuf,
+        /// Output directory (created; files appear only when all of them are written).
+        outdir: PathBuf,
+        /// DisplayFragmentNumber: ALWAYS (`kvs:fn` on each S element) or NEVER (default).
+        #[arg(long, value_name = "ALWAYS|NEVER")]
+        display_fragment_number: Option<String>,
+        /// DisplayFragmentTimestamp: ALWAYS (`kvs:ts` on each S element) or NEVER (default).
         #[arg(long, value_name = "ALWAYS|NEVER")]
         display_fragment_timestamp: Option<String>,
         /// Which fragment timestamp the range applies to (default SERVER_TIMESTAMP).
@@ -465,6 +491,26 @@ fn main() -> ExitCode {
             &ExportHlsFlags {
                 container_format,
                 discontinuity_mode,
+                display_fragment_timestamp,
+                fragment_selector_type,
+                range: (start_timestamp, end_timestamp),
+            },
+            strict,
+        ),
+        Command::ExportDash {
+            path,
+            outdir,
+            display_fragment_number,
+            display_fragment_timestamp,
+            fragment_selector_type,
+            start_timestamp,
+            end_timestamp,
+            strict,
+        } => export_dash(
+            &path,
+            &outdir,
+            &ExportDashFlags {
+                display_fragment_number,
                 display_fragment_timestamp,
                 fragment_selector_type,
                 range: (start_timestamp, end_timestamp),
@@ -1151,14 +1197,15 @@ fn export_hls(
         Some(Selector::ServerTimestamp) | None => SelectorType::Server,
     };
     let (archive, inputs) = open(path, strict)?;
-    let session = Session::export(
+    let mut session = Session::export(
         &path.display().to_string(),
+        Protocol::Hls,
         selector,
         flags.range,
-        container,
-        discontinuity,
-        display,
     )?;
+    session.container_format = container;
+    session.discontinuity_mode = discontinuity.unwrap_or(session.discontinuity_mode);
+    session.display_fragment_timestamp = display;
     let links = hls::Links::Files;
     let mut staged = StagedDir::new(outdir, inputs)?;
     let text = |text: String| [Bytes::from(text)];
@@ -1198,6 +1245,65 @@ fn export_hls(
                     Path::new(&chunk.file_name()),
                     std::slice::from_ref(&chunk.data),
                 )?;
+            }
+        }
+    }
+    Ok(staged.commit()?)
+}
+
+/// The flags of `export-dash`.
+struct ExportDashFlags {
+    display_fragment_number: Option<String>,
+    display_fragment_timestamp: Option<String>,
+    fragment_selector_type: Option<Selector>,
+    range: (Option<UnixMillis>, Option<UnixMillis>),
+}
+
+/// `export-dash`: the ON_DEMAND session of the whole range as files: the MPD with relative URLs,
+/// then each track's init segment and its segments numbered from 1, staged and moved into OUTDIR
+/// when all of it is written.
+fn export_dash(
+    path: &Path,
+    outdir: &Path,
+    flags: &ExportDashFlags,
+    strict: bool,
+) -> Result<(), Failure> {
+    let display = |flag: &str, text: Option<&String>| {
+        service_enum(flag, text).map(|d| d.unwrap_or(session::Display::Never))
+    };
+    let selector = match flags.fragment_selector_type {
+        Some(Selector::ProducerTimestamp) => SelectorType::Producer,
+        Some(Selector::ServerTimestamp) | None => SelectorType::Server,
+    };
+    let (archive, inputs) = open(path, strict)?;
+    let mut session = Session::export(
+        &path.display().to_string(),
+        Protocol::Dash,
+        selector,
+        flags.range,
+    )?;
+    session.display_fragment_number = display(
+        "--display-fragment-number",
+        flags.display_fragment_number.as_ref(),
+    )?;
+    session.display_fragment_timestamp = display(
+        "--display-fragment-timestamp",
+        flags.display_fragment_timestamp.as_ref(),
+    )?;
+    let mpd = dash::get_dash_manifest(&archive, &session, dash::Links::Files)?;
+    let mut staged = StagedDir::new(outdir, inputs)?;
+    staged.write(Path::new("manifest.mpd"), &[Bytes::from(mpd)])?;
+    let mut numbers: std::collections::BTreeMap<u64, u64> = std::collections::BTreeMap::new();
+    for part in fmp4::export_fragments(&archive, session.check(&archive)?) {
+        match part? {
+            fmp4::Fmp4Part::Init { track, data, .. } => staged.write(
+                Path::new(&format!("track{track}/init.mp4")),
+                std::slice::from_ref(&data),
+            )?,
+            fmp4::Fmp4Part::Segment { track, chunks, .. } => {
+                let number = numbers.entry(track).or_insert(0);
+                *number += 1;
+                staged.write(Path::new(&format!("track{track}/{number}.m4s")), &chunks)?;
             }
         }
     }
