@@ -269,6 +269,9 @@ pub fn push_parser(data: &[u8]) {
 ///   never panics (the decoder of what the key vouches for).
 /// - 2: the fields of a session, made into a token: it decodes to the same session; changing any
 ///   one character of it (the position and the new character from the input) is refused.
+/// - 3: a player request (spec §1.8): the second byte picks the action and whether a valid token
+///   of a session over `testdata/fixtures/h264-baseline.mkv` is appended, the rest is the query.
+///   The answer is a body or NotAuthorized/InvalidArgument/ResourceNotFound, never a panic.
 pub fn session_token(data: &[u8]) {
     use base64::Engine;
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -284,7 +287,8 @@ pub fn session_token(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    match mode % 3 {
+    match mode % 4 {
+        3 => player_request(rest, &key),
         0 => refused(Session::from_token(
             &String::from_utf8_lossy(rest),
             &key,
@@ -344,6 +348,67 @@ pub fn session_token(data: &[u8]) {
                 ));
             }
         }
+    }
+}
+
+/// Mode 3 of [`session_token`].
+fn player_request(data: &[u8], key: &kvs_remux::session::SessionKey) {
+    use kvs_remux::api::dash::{GetDashStreamingSessionUrlInput, get_dash_streaming_session_url};
+    use kvs_remux::api::hls::{GetHlsStreamingSessionUrlInput, get_hls_streaming_session_url};
+    use kvs_remux::player::{dash_action, hls_action};
+
+    const ARCHIVE: &[u8] = include_bytes!("../../testdata/fixtures/h264-baseline.mkv");
+    const ACTIONS: [&str; 7] = [
+        "getHLSMasterPlaylist.m3u8",
+        "getHLSMediaPlaylist.m3u8",
+        "getMP4InitFragment.mp4",
+        "getMP4MediaFragment.mp4",
+        "getTSFragment.ts",
+        "getDASHManifest.mpd",
+        "other",
+    ];
+    let Some((&choice, rest)) = data.split_first() else {
+        return;
+    };
+    let archive = Archive::from_bytes(Bytes::from_static(ARCHIVE)).expect("a fixture");
+    let now = UnixMillis(1_800_000_000_000);
+    let dash = choice & 0x10 != 0;
+    let mut query = String::from_utf8_lossy(rest).into_owned();
+    if choice & 0x08 != 0 {
+        let url = if dash {
+            let input = GetDashStreamingSessionUrlInput::default();
+            get_dash_streaming_session_url(&archive, "s", &input, key, now, "")
+                .expect("a session over the fixture")
+                .dash_streaming_session_url
+        } else {
+            let input = GetHlsStreamingSessionUrlInput {
+                container_format: (choice & 0x20 != 0)
+                    .then_some(kvs_remux::session::ContainerFormat::MpegTs),
+                ..Default::default()
+            };
+            get_hls_streaming_session_url(&archive, "s", &input, key, now, "")
+                .expect("a session over the fixture")
+                .hls_streaming_session_url
+        };
+        let token = url.split_once("SessionToken=").expect("a token").1;
+        query.push_str("&SessionToken=");
+        query.push_str(token);
+    }
+    let action = ACTIONS[usize::from(choice & 0x07) % ACTIONS.len()];
+    let open = |_: &str| Archive::from_bytes(Bytes::from_static(ARCHIVE));
+    let answer = if dash {
+        dash_action(action, &query, key, now, open)
+    } else {
+        hls_action(action, &query, key, now, open)
+    };
+    if let Err(error) = answer {
+        assert!(
+            matches!(
+                error.code(),
+                "NotAuthorizedException" | "InvalidArgumentException" | "ResourceNotFoundException"
+            ),
+            "{action}?{query}: {error}"
+        );
     }
 }
 
