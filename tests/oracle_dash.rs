@@ -246,3 +246,15 @@ fn every_session_url_resolves() {
         assert_eq!(hls.unwrap_err().code(), "NotAuthorizedException");
     }
 }
+
+/// GStreamer (dashdemux) plays the exports to EOS without an error, gaps and G.711 included.
+#[test]
+fn gstreamer_plays_the_exports() {
+    for name in ["h264-high-aac", "h265-main-aac", "h264-alaw", "gap-1h"] {
+        let dir = export(&support::fixture(name), &format!("gst-{name}"), &[]);
+        let Some(errors) = support::gstreamer_errors(&dir.join("manifest.mpd")) else {
+            return;
+        };
+        assert_eq!(errors, "", "{name}");
+    }
+}

@@ -472,3 +472,24 @@ fn every_session_url_resolves() {
         assert_eq!(expired.unwrap_err().code(), "NotAuthorizedException");
     }
 }
+
+/// GStreamer (hlsdemux) plays the fMP4 and TS exports to EOS without an error, gaps included.
+#[test]
+fn gstreamer_plays_the_exports() {
+    for name in ["h264-high-aac", "h265-main-aac", "gap-1h", "cpd-change"] {
+        for container in ["FRAGMENTED_MP4", "MPEG_TS"] {
+            if name == "h265-main-aac" && container == "MPEG_TS" {
+                continue;
+            }
+            let dir = export(
+                &support::fixture(name),
+                &format!("gst-{name}-{container}"),
+                &["--container-format", container],
+            );
+            let Some(errors) = support::gstreamer_errors(&dir.join("master.m3u8")) else {
+                return;
+            };
+            assert_eq!(errors, "", "{name} {container}");
+        }
+    }
+}

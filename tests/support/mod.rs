@@ -387,3 +387,26 @@ pub fn copied(input: &Path, kind: &str) -> Vec<(usize, String)> {
         })
         .collect()
 }
+
+/// GStreamer's `playbin` plays `manifest` (an HLS playlist or MPD file) to end-of-stream, sinks
+/// unsynchronised: the error lines it printed, empty when it reached EOS cleanly. `None` (skip)
+/// outside CI when GStreamer is missing.
+pub fn gstreamer_errors(manifest: &Path) -> Option<String> {
+    let mut gst = tool("gst-launch-1.0")?;
+    let uri = format!("uri=file://{}", manifest.canonicalize().unwrap().display());
+    gst.args(["playbin", &uri]).args([
+        "video-sink=fakesink sync=false",
+        "audio-sink=fakesink sync=false",
+    ]);
+    let output = gst.output().expect("spawn gst-launch-1.0");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut errors: Vec<&str> = text.lines().filter(|l| l.contains("ERROR")).collect();
+    if !output.status.success() || !text.contains("Got EOS") {
+        errors.push("no clean EOS");
+    }
+    Some(errors.join("\n"))
+}
