@@ -12,6 +12,7 @@ use kvs_remux::api::hls::{
     GetHlsStreamingSessionUrlInput, Links, get_hls_master_playlist, get_hls_media_playlist,
     get_hls_streaming_session_url,
 };
+use kvs_remux::low_level::timeline::{Packaging, packaged_tracks};
 use kvs_remux::session::{Session, SessionKey};
 use kvs_remux::{Archive, UnixMillis};
 use m3u8_rs::{MasterPlaylist, MediaPlaylist};
@@ -80,7 +81,20 @@ fn fmp4_export_plays_the_source_packets() {
         .iter()
         .map(|name| (name.to_string(), support::fixture(name)))
         .collect();
-    sources.push(("sample".into(), support::sample()));
+    // The real captures that are whole KVS archives with media this output packages (the
+    // bundled sample among them).
+    for (path, _) in support::whole_kvs_captures() {
+        let archive = Archive::open(&path).unwrap();
+        let media = archive.index().media();
+        let Some(first) = media.first().and_then(|&p| archive.index().get(p)) else {
+            continue;
+        };
+        if packaged_tracks(&first.tracks, Packaging::HlsFmp4).is_err() {
+            continue;
+        }
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        sources.push((format!("real-{name}"), path));
+    }
     for (name, source) in sources {
         let dir = export(&source, &format!("fmp4-{name}"), &[]);
         let played = dir.join("master.m3u8");
@@ -332,6 +346,16 @@ fn session_playlists_name_the_player_actions() {
         format!("getHLSMediaPlaylist.m3u8?SessionToken={token}&TrackNumber=1")
     );
     let text = get_hls_media_playlist(&archive, &session, links, 1).unwrap();
+    // A reload of the same session gives the same bytes.
+    let reloaded = Archive::open(&support::fixture("h264-high-aac")).unwrap();
+    assert_eq!(
+        get_hls_media_playlist(&reloaded, &session, links, 1).unwrap(),
+        text
+    );
+    assert_eq!(
+        get_hls_master_playlist(&reloaded, &session, links).unwrap(),
+        get_hls_master_playlist(&archive, &session, links).unwrap()
+    );
     let playlist = m3u8_rs::parse_media_playlist_res(text.as_bytes()).unwrap();
     assert!(!playlist.end_list, "LIVE has no ENDLIST");
     assert_eq!(playlist.playlist_type, None);
