@@ -239,6 +239,13 @@ fn playlists_read_with_m3u8_rs() {
             assert_eq!(pdt.timestamp_millis(), server.0 as i64, "{name}");
             assert!(dir.join(&segment.uri).is_file(), "{name}: {}", segment.uri);
         }
+        // Segments are named by their index in the session, from 1.
+        let names: Vec<&str> = playlist.segments.iter().map(|s| s.uri.as_str()).collect();
+        let track = name.trim_end_matches(".m3u8");
+        let want: Vec<String> = (1..=servers.len())
+            .map(|i| format!("{track}/{i}.m4s"))
+            .collect();
+        assert_eq!(names, want);
         let maps: Vec<_> = playlist
             .segments
             .iter()
@@ -423,7 +430,12 @@ fn every_session_url_resolves() {
         let exported = export(
             &source,
             &format!("session-{name}-{container}"),
-            &["--container-format", container],
+            &[
+                "--container-format",
+                container,
+                "--segment-names",
+                "fragment-number",
+            ],
         );
         let master_text = body(action, query);
         let master = m3u8_rs::parse_master_playlist_res(&master_text).unwrap();

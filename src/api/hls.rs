@@ -145,10 +145,16 @@ pub enum Links<'a> {
         /// The SessionToken.
         token: &'a str,
     },
-    /// The files of a static export, relative to its directory: `track<N>.m3u8` and `media.m3u8`,
-    /// and the names [`fmp4::Fmp4Part::relative_path`](super::fmp4::Fmp4Part::relative_path) and
-    /// [`ts::TsChunk::file_name`](super::ts::TsChunk::file_name) give the segments.
-    Files,
+    /// The files of a static export, relative to its directory: `track<N>.m3u8` (fMP4) or
+    /// `media.m3u8` (TS); `track<N>/init.mp4`, then `track<N>/init-<K>.mp4` for the K-th change of
+    /// codec private data; segments `track<N>/<I>.m4s` or `<I>.ts` with I the fragment's index in
+    /// the session from 1, or with `by_fragment_number` the 47-digit fragment number in place of
+    /// I and K (the names [`fmp4::Fmp4Part::relative_path`](super::fmp4::Fmp4Part::relative_path)
+    /// and [`ts::TsChunk::file_name`](super::ts::TsChunk::file_name) give).
+    Files {
+        /// Name segments (and later init segments) by fragment number instead of by index.
+        by_fragment_number: bool,
+    },
 }
 
 impl Links<'_> {
@@ -158,8 +164,8 @@ impl Links<'_> {
             (Links::Session { token }, _) => {
                 format!("getHLSMediaPlaylist.m3u8?SessionToken={token}&TrackNumber={track}")
             }
-            (Links::Files, ContainerFormat::FragmentedMp4) => format!("track{track}.m3u8"),
-            (Links::Files, ContainerFormat::MpegTs) => "media.m3u8".to_owned(),
+            (Links::Files { .. }, ContainerFormat::FragmentedMp4) => format!("track{track}.m3u8"),
+            (Links::Files { .. }, ContainerFormat::MpegTs) => "media.m3u8".to_owned(),
         }
     }
 
@@ -169,28 +175,43 @@ impl Links<'_> {
             Links::Session { token } => format!(
                 "getMP4InitFragment.mp4?SessionToken={token}&TrackNumber={track}&SequenceNumber={epoch}"
             ),
-            Links::Files if epoch == 0 => format!("track{track}/init.mp4"),
-            Links::Files => format!("track{track}/init-{starts_at}.mp4"),
+            Links::Files { .. } if epoch == 0 => format!("track{track}/init.mp4"),
+            Links::Files {
+                by_fragment_number: true,
+            } => format!("track{track}/init-{starts_at}.mp4"),
+            Links::Files {
+                by_fragment_number: false,
+            } => format!("track{track}/init-{epoch}.mp4"),
         }
     }
 
-    /// The media segment of `track` in fragment `number`.
-    fn segment(self, track: u64, number: &FragmentNumber) -> String {
+    /// The media segment of `track` in fragment `number`, at `index` in the session.
+    fn segment(self, track: u64, number: &FragmentNumber, index: usize) -> String {
         match self {
             Links::Session { token } => format!(
                 "getMP4MediaFragment.mp4?FragmentNumber={number}&SessionToken={token}&TrackNumber={track}"
             ),
-            Links::Files => format!("track{track}/{number}.m4s"),
+            Links::Files {
+                by_fragment_number: true,
+            } => format!("track{track}/{number}.m4s"),
+            Links::Files {
+                by_fragment_number: false,
+            } => format!("track{track}/{}.m4s", index.saturating_add(1)),
         }
     }
 
-    /// The TS chunk of fragment `number`.
-    fn ts_chunk(self, number: &FragmentNumber) -> String {
+    /// The TS chunk of fragment `number`, at `index` in the session.
+    fn ts_chunk(self, number: &FragmentNumber, index: usize) -> String {
         match self {
             Links::Session { token } => {
                 format!("getTSFragment.ts?FragmentNumber={number}&SessionToken={token}")
             }
-            Links::Files => format!("{number}.ts"),
+            Links::Files {
+                by_fragment_number: true,
+            } => format!("{number}.ts"),
+            Links::Files {
+                by_fragment_number: false,
+            } => format!("{}.ts", index.saturating_add(1)),
         }
     }
 }
@@ -300,9 +321,9 @@ pub fn get_hls_media_playlist(
                 .flatten(),
             duration: timing.duration,
             uri: if ts {
-                links.ts_chunk(&fragment.number)
+                links.ts_chunk(&fragment.number, timing.index)
             } else {
-                links.segment(track, &fragment.number)
+                links.segment(track, &fragment.number, timing.index)
             },
         });
         previous = Some(timing);

@@ -214,6 +214,10 @@ enum Command {
         /// EndTimestamp (inclusive): RFC 3339 or epoch seconds (default: the last fragment).
         #[arg(long, value_parser = parse_timestamp)]
         end_timestamp: Option<UnixMillis>,
+        /// Segment file names: `index` (1.m4s, 2.m4s, ...; default) or `fragment-number` (the
+        /// 47-digit KVS fragment numbers).
+        #[arg(long, value_enum, default_value_t = SegmentNames::Index)]
+        segment_names: SegmentNames,
         /// Fail on damaged input instead of using the fragments completed before the damage.
         #[arg(long)]
         strict: bool,
@@ -484,6 +488,7 @@ fn main() -> ExitCode {
             fragment_selector_type,
             start_timestamp,
             end_timestamp,
+            segment_names,
             strict,
         } => export_hls(
             &path,
@@ -494,6 +499,7 @@ fn main() -> ExitCode {
                 display_fragment_timestamp,
                 fragment_selector_type,
                 range: (start_timestamp, end_timestamp),
+                segment_names,
             },
             strict,
         ),
@@ -1162,6 +1168,16 @@ struct ExportHlsFlags {
     display_fragment_timestamp: Option<String>,
     fragment_selector_type: Option<Selector>,
     range: (Option<UnixMillis>, Option<UnixMillis>),
+    segment_names: SegmentNames,
+}
+
+/// How `export-hls` names segment files.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum SegmentNames {
+    /// By index in the session, from 1.
+    Index,
+    /// By KVS fragment number.
+    FragmentNumber,
 }
 
 /// An enum value spelled as the service spells it (`MPEG_TS`), read by its serde name.
@@ -1206,7 +1222,8 @@ fn export_hls(
     session.container_format = container;
     session.discontinuity_mode = discontinuity.unwrap_or(session.discontinuity_mode);
     session.display_fragment_timestamp = display;
-    let links = hls::Links::Files;
+    let by_fragment_number = flags.segment_names == SegmentNames::FragmentNumber;
+    let links = hls::Links::Files { by_fragment_number };
     let mut staged = StagedDir::new(outdir, inputs)?;
     let text = |text: String| [Bytes::from(text)];
     staged.write(
@@ -1214,6 +1231,18 @@ fn export_hls(
         &text(hls::get_hls_master_playlist(&archive, &session, links)?),
     )?;
     let positions = session.check(&archive)?;
+    // Index names: a fragment's index in the session from 1, a track's K-th init after a change.
+    let index_of: std::collections::HashMap<String, usize> = positions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &p)| Some((archive.index().get(p)?.number.to_string(), i + 1)))
+        .collect();
+    let index_name = |number: &dyn std::fmt::Display| {
+        index_of
+            .get(&number.to_string())
+            .copied()
+            .expect("exports write the session's fragments")
+    };
     match container {
         ContainerFormat::FragmentedMp4 => {
             let first = archive
@@ -1229,9 +1258,26 @@ fn export_hls(
                     )?),
                 )?;
             }
+            let mut inits: std::collections::BTreeMap<u64, usize> =
+                std::collections::BTreeMap::new();
             for part in fmp4::export_fragments(&archive, positions) {
                 let part = part?;
-                staged.write(&part.relative_path(), part.chunks())?;
+                let name = match &part {
+                    _ if by_fragment_number => part.relative_path(),
+                    fmp4::Fmp4Part::Init { track, .. } => {
+                        let epoch = inits.entry(*track).or_insert(0);
+                        let name = match *epoch {
+                            0 => format!("track{track}/init.mp4"),
+                            k => format!("track{track}/init-{k}.mp4"),
+                        };
+                        *epoch += 1;
+                        PathBuf::from(name)
+                    }
+                    fmp4::Fmp4Part::Segment {
+                        track, fragment, ..
+                    } => PathBuf::from(format!("track{track}/{}.m4s", index_name(fragment))),
+                };
+                staged.write(&name, part.chunks())?;
             }
         }
         ContainerFormat::MpegTs => {
@@ -1241,10 +1287,12 @@ fn export_hls(
             )?;
             for chunk in ts::export_fragments(&archive, positions, &TsOptions::default()) {
                 let chunk = chunk?;
-                staged.write(
-                    Path::new(&chunk.file_name()),
-                    std::slice::from_ref(&chunk.data),
-                )?;
+                let name = if by_fragment_number {
+                    chunk.file_name()
+                } else {
+                    format!("{}.ts", index_name(&chunk.fragment_number))
+                };
+                staged.write(Path::new(&name), std::slice::from_ref(&chunk.data))?;
             }
         }
     }
