@@ -1171,6 +1171,23 @@ struct ExportHlsFlags {
     segment_names: SegmentNames,
 }
 
+/// A progress bar on stderr counting an export's fragments, drawn only when stderr is a terminal.
+fn progress(fragments: usize, what: &str) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    let total = u64::try_from(fragments).unwrap_or(u64::MAX);
+    if !io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} {bar:40} {pos}/{len} fragments, {elapsed} (eta {eta})",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_owned());
+    bar
+}
+
 /// How `export-hls` names segment files.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum SegmentNames {
@@ -1285,8 +1302,10 @@ fn export_hls(
                 Path::new("media.m3u8"),
                 &text(hls::get_hls_media_playlist(&archive, &session, links, 1)?),
             )?;
+            let bar = progress(positions.len(), "export-hls");
             for chunk in ts::export_fragments(&archive, positions, &TsOptions::default()) {
                 let chunk = chunk?;
+                bar.inc(1);
                 let name = if by_fragment_number {
                     chunk.file_name()
                 } else {
@@ -1342,8 +1361,18 @@ fn export_dash(
     let mut staged = StagedDir::new(outdir, inputs)?;
     staged.write(Path::new("manifest.mpd"), &[Bytes::from(mpd)])?;
     let mut numbers: std::collections::BTreeMap<u64, u64> = std::collections::BTreeMap::new();
-    for part in fmp4::export_fragments(&archive, session.check(&archive)?) {
-        match part? {
+    let positions = session.check(&archive)?;
+    let bar = progress(positions.len(), "export-dash");
+    let mut last = None;
+    for part in fmp4::export_fragments(&archive, positions) {
+        let part = part?;
+        if let fmp4::Fmp4Part::Segment { fragment, .. } = &part
+            && last.as_ref() != Some(fragment)
+        {
+            bar.inc(1);
+            last = Some(fragment.clone());
+        }
+        match part {
             fmp4::Fmp4Part::Init { track, data, .. } => staged.write(
                 Path::new(&format!("track{track}/init.mp4")),
                 std::slice::from_ref(&data),
