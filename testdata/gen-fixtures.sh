@@ -16,6 +16,8 @@
 #   h264-mulaw        same with G.711 µ-law, 3 fragments
 #   aac-only          AAC-LC 44.1 kHz stereo only, 3 fragments
 #   h264-baseline     H.264 Constrained Baseline 160x120 10 fps, video only, 4 fragments
+#   h264-cropped      H.264 Main 642x362 10 fps (coded 656x368 with an SPS cropping window), video only,
+#                     2 fragments
 #   cpd-change        H.264 High 320x240 (fragments 0–1) then H.264 High 160x120 (fragments 2–3), + AAC
 #   gap               H.264 High + AAC, 6 s encoded, fragments 2 and 3 dropped (numbers and producer
 #                     timestamps of the others kept: a 2-s hole between fragment 1 and fragment 4)
@@ -108,6 +110,9 @@ shape() {
 
   encode h264-baseline 4 0 $(video 160x120 10) -map 0:v $(x264 baseline 0 10)
   shape h264-baseline h264-baseline
+
+  encode h264-cropped 2 0 $(video 642x362 10) -map 0:v $(x264 main 0 10)
+  shape h264-cropped h264-cropped
 
   # Two encodes on one timeline: the second starts 2.2 s in, just after the first one's last frame
   # (its frames run to 2.133 s: x264's B-frame delay shifts them by 2 frames).

@@ -529,3 +529,33 @@ fn gstreamer_plays_the_exports() {
         }
     }
 }
+
+/// RESOLUTION is the displayed size, the SPS's cropping window applied (642x362 coded as 656x368),
+/// as ffprobe reports it; the DASH Representation says the same.
+#[test]
+fn resolution_is_the_displayed_size() {
+    if !ffmpeg_present() {
+        return;
+    }
+    let source = support::fixture("h264-cropped");
+    let size = ffprobe_size(&source);
+    assert_eq!(size, (642, 362), "the fixture's displayed size");
+    let dir = export(&source, "cropped", &[]);
+    let resolution = master(&dir).variants[0].resolution.unwrap();
+    assert_eq!((resolution.width, resolution.height), size);
+    assert_eq!(
+        support::copied(&dir.join("master.m3u8"), "v"),
+        support::copied(&source, "v")
+    );
+    let dash = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("oracle-hls/cropped-dash");
+    let _ = std::fs::remove_dir_all(&dash);
+    let out = Command::new(BIN)
+        .arg("export-dash")
+        .arg(&source)
+        .arg(&dash)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mpd = std::fs::read_to_string(dash.join("manifest.mpd")).unwrap();
+    assert!(mpd.contains(" width=\"642\" height=\"362\""), "{mpd}");
+}
