@@ -79,9 +79,7 @@ pub fn hls_action(
     open: impl FnOnce(&str) -> Result<Archive, ApiError>,
 ) -> Result<PlayerResponse, ApiError> {
     let query = Query::parse(query);
-    let (token, session) = session(&query, key, now, Protocol::Hls)?;
-    let archive = open(&session.stream)?;
-    let track = number("TrackNumber", query.track_number)?.unwrap_or(1);
+    let (token, session, archive, track) = open_request(&query, key, now, Protocol::Hls, open)?;
     let links = hls::Links::Session { token };
     let text = |text: String| PlayerResponse {
         content_type: M3U8,
@@ -154,9 +152,7 @@ pub fn dash_action(
     open: impl FnOnce(&str) -> Result<Archive, ApiError>,
 ) -> Result<PlayerResponse, ApiError> {
     let query = Query::parse(query);
-    let (token, session) = session(&query, key, now, Protocol::Dash)?;
-    let archive = open(&session.stream)?;
-    let track = number("TrackNumber", query.track_number)?.unwrap_or(1);
+    let (token, session, archive, track) = open_request(&query, key, now, Protocol::Dash, open)?;
     match action {
         "getDASHManifest.mpd" => Ok(PlayerResponse {
             content_type: MPD,
@@ -203,13 +199,15 @@ pub fn dash_action(
     }
 }
 
-/// The token of `query` and the session it carries, checked for `protocol`.
-fn session<'a>(
+/// The token of `query`, the session it carries (checked for `protocol`), the session's stream
+/// opened with `open`, and the TrackNumber (default 1).
+fn open_request<'a>(
     query: &Query<'a>,
     key: &SessionKey,
     now: UnixMillis,
     protocol: Protocol,
-) -> Result<(&'a str, Session), ApiError> {
+    open: impl FnOnce(&str) -> Result<Archive, ApiError>,
+) -> Result<(&'a str, Session, Archive, u64), ApiError> {
     let token = query.session_token.ok_or_else(|| ApiError::NotAuthorized {
         message: "The SessionToken is missing.".into(),
     })?;
@@ -219,7 +217,9 @@ fn session<'a>(
             message: "The SessionToken is not valid for this protocol.".into(),
         });
     }
-    Ok((token, session))
+    let archive = open(&session.stream)?;
+    let track = number("TrackNumber", query.track_number)?.unwrap_or(1);
+    Ok((token, session, archive, track))
 }
 
 /// The session's fragments, for an action of FRAGMENTED_MP4 sessions.

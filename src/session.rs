@@ -99,6 +99,40 @@ pub enum Protocol {
     Dash,
 }
 
+impl Protocol {
+    /// The path of the session URL under the endpoint (spec §1.5, §1.6).
+    pub fn entry_path(self) -> &'static str {
+        match self {
+            Protocol::Hls => "/hls/v1/getHLSMasterPlaylist.m3u8",
+            Protocol::Dash => "/dash/v1/getDASHManifest.mpd",
+        }
+    }
+}
+
+/// The session URL a request makes (spec §1.5, §1.6): the session of `request` for `protocol`
+/// on `stream` at `now`, checked against `archive` as session creation does ([`Session::check`]),
+/// as `<endpoint><entry path>?SessionToken=<token signed with key>`.
+///
+/// # Errors
+/// As [`SessionRequest::session`] and [`Session::check`].
+pub fn session_url(
+    archive: &Archive,
+    stream: &str,
+    (request, protocol): (&SessionRequest, Protocol),
+    key: &SessionKey,
+    now: UnixMillis,
+    endpoint: &str,
+) -> Result<String, ApiError> {
+    let session = request.session(protocol, stream, now)?;
+    session.check(archive)?;
+    Ok(format!(
+        "{}{}?SessionToken={}",
+        endpoint.trim_end_matches('/'),
+        protocol.entry_path(),
+        session.token(key)
+    ))
+}
+
 /// HLSFragmentSelector / DASHFragmentSelector (spec §1.5, §1.6).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]

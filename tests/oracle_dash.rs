@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kvs_remux::api::dash::{GetDashStreamingSessionUrlInput, get_dash_streaming_session_url};
-use kvs_remux::low_level::timeline::{Packaging, packaged_tracks};
+use kvs_remux::low_level::timeline::Packaging;
 use kvs_remux::player::dash_action;
 use kvs_remux::session::SessionKey;
 use kvs_remux::{Archive, UnixMillis};
@@ -63,24 +63,7 @@ fn export_plays_the_source_packets() {
     if support::tool("ffmpeg").is_none() {
         return;
     }
-    let mut sources: Vec<(String, PathBuf)> = FIXTURES
-        .iter()
-        .map(|name| (name.to_string(), support::fixture(name)))
-        .collect();
-    // The real captures that are whole KVS archives with media this output packages (the
-    // bundled sample among them).
-    for (path, _) in support::whole_kvs_captures() {
-        let archive = Archive::open(&path).unwrap();
-        let media = archive.index().media();
-        let Some(first) = media.first().and_then(|&p| archive.index().get(p)) else {
-            continue;
-        };
-        if packaged_tracks(&first.tracks, Packaging::Dash).is_err() {
-            continue;
-        }
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        sources.push((format!("real-{name}"), path));
-    }
+    let sources = support::packaged_sources(&FIXTURES, Packaging::Dash);
     for (name, source) in sources {
         let dir = export(&source, &name, &[]);
         for kind in ["v", "a"] {

@@ -12,7 +12,7 @@ use kvs_remux::api::hls::{
     GetHlsStreamingSessionUrlInput, Links, get_hls_master_playlist, get_hls_media_playlist,
     get_hls_streaming_session_url,
 };
-use kvs_remux::low_level::timeline::{Packaging, packaged_tracks};
+use kvs_remux::low_level::timeline::Packaging;
 use kvs_remux::session::{Session, SessionKey};
 use kvs_remux::{Archive, UnixMillis};
 use m3u8_rs::{MasterPlaylist, MediaPlaylist};
@@ -77,24 +77,7 @@ fn fmp4_export_plays_the_source_packets() {
     if !ffmpeg_present() {
         return;
     }
-    let mut sources: Vec<(String, PathBuf)> = FIXTURES
-        .iter()
-        .map(|name| (name.to_string(), support::fixture(name)))
-        .collect();
-    // The real captures that are whole KVS archives with media this output packages (the
-    // bundled sample among them).
-    for (path, _) in support::whole_kvs_captures() {
-        let archive = Archive::open(&path).unwrap();
-        let media = archive.index().media();
-        let Some(first) = media.first().and_then(|&p| archive.index().get(p)) else {
-            continue;
-        };
-        if packaged_tracks(&first.tracks, Packaging::HlsFmp4).is_err() {
-            continue;
-        }
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        sources.push((format!("real-{name}"), path));
-    }
+    let sources = support::packaged_sources(&FIXTURES, Packaging::HlsFmp4);
     for (name, source) in sources {
         let dir = export(&source, &format!("fmp4-{name}"), &[]);
         let played = dir.join("master.m3u8");

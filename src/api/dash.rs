@@ -12,13 +12,11 @@ use crate::manifest::{
     dash::{AdaptationSet, Mpd, TimelineSegment},
 };
 use crate::session::{
-    Display, PlaybackMode, Protocol, Session, SessionKey, SessionRequest, StreamingFragmentSelector,
+    self, Display, PlaybackMode, Protocol, Session, SessionKey, SessionRequest,
+    StreamingFragmentSelector,
 };
 use crate::time::{Nanos, UnixMillis};
 use crate::timeline;
-
-/// The path of the MPD under the endpoint (spec §1.6).
-pub const MANIFEST_PATH: &str = "/dash/v1/getDASHManifest.mpd";
 
 /// The GetDASHStreamingSessionURL request (spec §1.6), as the service's JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,16 +110,15 @@ pub fn get_dash_streaming_session_url(
     now: UnixMillis,
     endpoint: &str,
 ) -> Result<GetDashStreamingSessionUrlOutput, ApiError> {
-    let session: Session = input
-        .session_request()
-        .session(Protocol::Dash, stream, now)?;
-    session.check(archive)?;
     Ok(GetDashStreamingSessionUrlOutput {
-        dash_streaming_session_url: format!(
-            "{}{MANIFEST_PATH}?SessionToken={}",
-            endpoint.trim_end_matches('/'),
-            session.token(key)
-        ),
+        dash_streaming_session_url: session::session_url(
+            archive,
+            stream,
+            (&input.session_request(), Protocol::Dash),
+            key,
+            now,
+            endpoint,
+        )?,
     })
 }
 

@@ -14,14 +14,11 @@ use crate::manifest::{
 use crate::mkv::FragmentNumber;
 use crate::model::track::TrackInfo;
 use crate::session::{
-    ContainerFormat, DiscontinuityMode, Display, PlaybackMode, Protocol, Session, SessionKey,
+    self, ContainerFormat, DiscontinuityMode, Display, PlaybackMode, Protocol, Session, SessionKey,
     SessionRequest, StreamingFragmentSelector,
 };
 use crate::time::{Nanos, UnixMillis};
 use crate::timeline::{self, SegmentTiming};
-
-/// The path of the master playlist under the endpoint (spec §1.5).
-pub const MASTER_PLAYLIST_PATH: &str = "/hls/v1/getHLSMasterPlaylist.m3u8";
 
 /// The GetHLSStreamingSessionURL request (spec §1.5), as the service's JSON.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -119,16 +116,15 @@ pub fn get_hls_streaming_session_url(
     now: UnixMillis,
     endpoint: &str,
 ) -> Result<GetHlsStreamingSessionUrlOutput, ApiError> {
-    let session: Session = input
-        .session_request()
-        .session(Protocol::Hls, stream, now)?;
-    session.check(archive)?;
     Ok(GetHlsStreamingSessionUrlOutput {
-        hls_streaming_session_url: format!(
-            "{}{MASTER_PLAYLIST_PATH}?SessionToken={}",
-            endpoint.trim_end_matches('/'),
-            session.token(key)
-        ),
+        hls_streaming_session_url: session::session_url(
+            archive,
+            stream,
+            (&input.session_request(), Protocol::Hls),
+            key,
+            now,
+            endpoint,
+        )?,
     })
 }
 

@@ -410,3 +410,27 @@ pub fn gstreamer_errors(manifest: &Path) -> Option<String> {
     }
     Some(errors.join("\n"))
 }
+
+/// The named fixtures, then every whole real capture (the bundled sample among them) whose first
+/// media fragment's tracks `packaging` packages (spec §5.1), each with a label.
+pub fn packaged_sources(
+    fixtures: &[&str],
+    packaging: kvs_remux::low_level::timeline::Packaging,
+) -> Vec<(String, PathBuf)> {
+    let mut sources: Vec<(String, PathBuf)> = fixtures
+        .iter()
+        .map(|name| (name.to_string(), fixture(name)))
+        .collect();
+    for (path, _) in whole_kvs_captures() {
+        let archive = kvs_remux::Archive::open(&path).unwrap();
+        let media = archive.index().media();
+        let Some(first) = media.first().and_then(|&p| archive.index().get(p)) else {
+            continue;
+        };
+        if kvs_remux::low_level::timeline::packaged_tracks(&first.tracks, packaging).is_ok() {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            sources.push((format!("real-{name}"), path));
+        }
+    }
+    sources
+}
