@@ -3,9 +3,10 @@
 //! KVS keeps video as Matroska (MKV) fragments. This crate opens an archive of them (a GetMedia or
 //! GetMediaForFragmentList response, a directory of fragment files, bytes in memory or a live
 //! stream) and answers what the service answers: ListFragments, GetMediaForFragmentList, GetClip's
-//! MP4, GetMP4InitFragment and GetMP4MediaFragment's fMP4, GetTSFragment's MPEG-TS, with the
-//! service's request and response JSON ([`shapes`], serde), codec private data checked the way the
-//! service checks it and every failure an [`ApiError`] named after the service's exception.
+//! MP4, GetMP4InitFragment and GetMP4MediaFragment's fMP4, GetTSFragment's MPEG-TS, HLS and DASH
+//! streaming sessions (their URLs, playlists and MPDs), with the service's request and response
+//! JSON ([`shapes`], serde), codec private data checked the way the service checks it and every
+//! failure an [`ApiError`] named after the service's exception.
 //!
 //! # Entry points
 //! - [`Archive`]: open a file, a directory or bytes; its [`FragmentIndex`](archive::FragmentIndex)
@@ -14,8 +15,11 @@
 //! - [`PushParser`]: fragments of a network stream, as its bytes arrive.
 //! - Operations: [`inspect()`], [`api::list_fragments`], [`api::get_media`]
 //!   (GetMediaForFragmentList), [`get_clip()`], [`api::fmp4`] (per-request init and media
-//!   segments, and the export), [`api::ts`] (per-request chunks, and the export), [`api::pack`]
-//!   (any Matroska file as a KVS archive).
+//!   segments, and the export), [`api::ts`] (per-request chunks, and the export), [`api::hls`]
+//!   and [`api::dash`] (streaming-session URLs, playlists and MPDs), [`api::pack`] (any Matroska
+//!   file as a KVS archive).
+//! - Streaming sessions: [`session`] (what a SessionToken carries, signed) and [`player`] (every
+//!   request a player makes behind a session URL, as a content type and body).
 //! - [`ApiError`]: the service's exception name, HTTP status and message.
 //!
 //! The parsers and writers they are built from are public under [`low_level`].
