@@ -6,7 +6,7 @@
 //! other fragments of its configuration; frames are never kept.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -120,15 +120,25 @@ pub struct Cursor {
 }
 
 /// The fragments of an archive, in input order.
+///
+/// The positions of the media fragments (each number once) and their order by fragment number
+/// are worked out on first use and kept (8 bytes per fragment each), so that paging through a
+/// listing does not hash and sort every fragment again for each page.
 #[derive(Debug, Clone, Default)]
 pub struct FragmentIndex {
     fragments: Vec<IndexedFragment>,
+    /// [`FragmentIndex::media`], once asked for.
+    media: OnceLock<Vec<usize>>,
+    /// The media positions by fragment number, then position, once asked for.
+    by_number: OnceLock<Vec<usize>>,
 }
 
 impl FragmentIndex {
     /// Adds a fragment read from input `source`.
     pub(crate) fn push(&mut self, fragment: &Fragment, source: u32) {
         self.fragments.push(IndexedFragment::of(fragment, source));
+        self.media = OnceLock::new();
+        self.by_number = OnceLock::new();
     }
 
     /// Every fragment, in input order (error chunks and fragments without frames included).
@@ -156,18 +166,29 @@ impl FragmentIndex {
     /// A fragment that appears twice (the same KVS fragment number: overlapping GetMedia captures
     /// put together, a fragment file listed twice) is one fragment, where it first appears.
     pub fn media(&self) -> Vec<usize> {
-        self.unique_media().map(|(i, _)| i).collect()
+        self.media_positions().to_vec()
     }
 
-    /// The media fragments with their positions, each KVS fragment number once (the first).
+    /// The positions of the media fragments, each KVS fragment number once (the first).
     /// Synthetic numbers count the Clusters of one input, so they repeat across inputs and are
     /// all kept.
+    fn media_positions(&self) -> &[usize] {
+        self.media.get_or_init(|| {
+            let mut seen = HashSet::new();
+            self.fragments
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.has_media() && (f.synthetic || seen.insert(&f.number)))
+                .map(|(i, _)| i)
+                .collect()
+        })
+    }
+
+    /// The media fragments with their positions, as [`FragmentIndex::media`].
     fn unique_media(&self) -> impl Iterator<Item = (usize, &IndexedFragment)> {
-        let mut seen = HashSet::new();
-        self.fragments
+        self.media_positions()
             .iter()
-            .enumerate()
-            .filter(move |(_, f)| f.has_media() && (f.synthetic || seen.insert(&f.number)))
+            .map(|&i| (i, self.fragments.get(i).expect("positions of this index")))
     }
 
     /// Positions of the media fragments whose `selection.kind` timestamp lies in the selection's
@@ -215,11 +236,14 @@ impl FragmentIndex {
     ) -> (Vec<usize>, Option<Cursor>) {
         let listed = match selection {
             Some(selection) => self.matching(selection),
-            None => {
-                let mut all = self.media();
-                all.sort_by(|a, b| self.number(*a).cmp(self.number(*b)).then(a.cmp(b)));
-                all
-            }
+            None => self
+                .by_number
+                .get_or_init(|| {
+                    let mut all = self.media();
+                    all.sort_by(|a, b| self.number(*a).cmp(self.number(*b)).then(a.cmp(b)));
+                    all
+                })
+                .clone(),
         };
         let kind = selection.map(|s| s.kind);
         let key = |i: usize| (kind.and_then(|k| self.timestamp(i, k)), self.number(i), i);
