@@ -113,6 +113,7 @@ pub fn hls_action(
         "getMP4MediaFragment.mp4" => {
             let positions = fmp4_session(&archive, &session)?;
             let index = session_index(&archive, &positions, query.fragment_number)?;
+            same_tracks(&archive, &positions, index)?;
             Ok(PlayerResponse {
                 content_type: MP4,
                 body: fmp4::get_mp4_media_fragment(&archive, &positions, index, track)?,
@@ -124,6 +125,7 @@ pub fn hls_action(
             }
             let positions = session.check(&archive)?;
             let index = session_index(&archive, &positions, query.fragment_number)?;
+            same_tracks(&archive, &positions, index)?;
             Ok(PlayerResponse {
                 content_type: MPEG_TS,
                 body: vec![ts::get_ts_fragment(
@@ -190,6 +192,7 @@ pub fn dash_action(
                 .ok_or_else(|| ApiError::ResourceNotFound {
                     message: format!("The session has no segment {wanted} of track {track}."),
                 })?;
+            same_tracks(&archive, &positions, timing.index)?;
             Ok(PlayerResponse {
                 content_type: MP4,
                 body: fmp4::get_mp4_media_fragment(&archive, &positions, timing.index, track)?,
@@ -220,6 +223,30 @@ fn open_request<'a>(
     let archive = open(&session.stream)?;
     let track = number("TrackNumber", query.track_number)?.unwrap_or(1);
     Ok((token, session, archive, track))
+}
+
+/// A session keeps the tracks of its first fragment: a fragment whose track numbers or codecs
+/// differ (video only → video + audio, AAC → G.711) is refused when it is loaded (spec §6).
+///
+/// Choice (spec §9.10): UnsupportedStreamMediaTypeException, the error for tracks an output
+/// cannot take.
+fn same_tracks(archive: &Archive, positions: &[usize], index: usize) -> Result<(), ApiError> {
+    let layout = |i: usize| {
+        positions
+            .get(i)
+            .and_then(|&p| archive.index().get(p))
+            .map(|f| (timeline::layout(&f.tracks), f.number.to_string()))
+    };
+    match (layout(0), layout(index)) {
+        (Some((first, _)), Some((this, number))) if first != this => {
+            Err(ApiError::UnsupportedMedia {
+                message: format!(
+                    "the tracks change at fragment {number}; a session keeps its first fragment's tracks"
+                ),
+            })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// The session's fragments, for an action of FRAGMENTED_MP4 sessions.

@@ -609,3 +609,64 @@ print(json.dumps(result))
         archive.index().media()[1..]
     );
 }
+
+/// A track added mid-session (video only → video + audio) is refused when the changed fragment is
+/// loaded, by HLS (fMP4 and TS) and DASH alike (spec §6); the fragments before it play.
+#[test]
+fn a_track_change_is_refused_when_loaded() {
+    use kvs_remux::player::{dash_action, hls_action};
+
+    const BASE: u64 = 1_700_000_000_000;
+    let mut data = Vec::new();
+    for index in 0..3u64 {
+        let mut tracks = vec![Track::h264(1)];
+        let mut blocks = vec![simple_block(1, 0, true, &h264_frame(true))];
+        if index == 2 {
+            tracks.push(Track::aac(2));
+            blocks.push(simple_block(2, 0, true, &[0x21, 0x10, 0x04]));
+        }
+        let mut fragment = KvsFragment::new(index, BASE + index * 1000, tracks, &[]);
+        fragment.clusters = vec![cluster(0, &blocks)];
+        data.extend(fragment.to_bytes());
+    }
+    let data = Bytes::from(data);
+    let open = |_: &str| Archive::from_bytes(data.clone());
+    let archive = open("").unwrap();
+    let numbers: Vec<String> = archive
+        .index()
+        .media()
+        .iter()
+        .map(|&p| archive.index().get(p).unwrap().number.to_string())
+        .collect();
+    for container in ["FRAGMENTED_MP4", "MPEG_TS"] {
+        let session = hls(&archive, json!({"ContainerFormat": container})).unwrap();
+        let token = session.token(&key());
+        let action = if container == "MPEG_TS" {
+            "getTSFragment.ts"
+        } else {
+            "getMP4MediaFragment.mp4"
+        };
+        let fetch = |number: &str| {
+            let query = format!("FragmentNumber={number}&SessionToken={token}&TrackNumber=1");
+            hls_action(action, &query, &key(), NOW, open)
+        };
+        assert!(fetch(&numbers[1]).is_ok(), "{container}");
+        let error = fetch(&numbers[2]).unwrap_err();
+        assert_eq!(
+            error.code(),
+            "UnsupportedStreamMediaTypeException",
+            "{container}"
+        );
+    }
+    let session = dash(&archive, json!({})).unwrap();
+    let token = session.token(&key());
+    let fetch = |number: u32| {
+        let query = format!("FragmentNumber={number}&SessionToken={token}&TrackNumber=1");
+        dash_action("getMP4MediaFragment.mp4", &query, &key(), NOW, open)
+    };
+    assert!(fetch(2).is_ok());
+    assert_eq!(
+        fetch(3).unwrap_err().code(),
+        "UnsupportedStreamMediaTypeException"
+    );
+}
