@@ -1420,3 +1420,59 @@ fn ffprobe_streams_json(path: &Path) -> Vec<Value> {
     let json: Value = serde_json::from_str(&support::run(ffprobe)).unwrap();
     json["streams"].as_array().unwrap().clone()
 }
+
+/// `get-clip --split-on-cpd-change` (beyond the service): the cpd-change fixture becomes one clip
+/// per configuration, 320x240 then 160x120 as ffprobe reads them, whose packets together are the
+/// source's, in order; without the flag the service's refusal stands.
+#[test]
+fn split_on_cpd_change_writes_one_clip_per_configuration() {
+    if support::tool("ffprobe").is_none() {
+        return;
+    }
+    let source = support::fixture("cpd-change");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("split-on-cpd-change");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let refused = Command::new(BIN)
+        .arg("get-clip")
+        .arg(&source)
+        .arg(dir.join("whole.mp4"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).starts_with("InvalidCodecPrivateDataException")
+    );
+    let out = Command::new(BIN)
+        .arg("get-clip")
+        .arg(&source)
+        .arg(dir.join("clip.mp4"))
+        .arg("--split-on-cpd-change")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let clips = [dir.join("clip.mp4"), dir.join("clip-2.mp4")];
+    assert!(!dir.join("clip-3.mp4").exists());
+    let sizes: Vec<String> = clips
+        .iter()
+        .map(|clip| {
+            let mut ffprobe = support::tool("ffprobe").unwrap();
+            ffprobe
+                .args(["-v", "error", "-select_streams", "v:0"])
+                .args(["-show_entries", "stream=width,height", "-of", "csv=p=0"])
+                .arg(clip);
+            support::run(ffprobe).trim().to_owned()
+        })
+        .collect();
+    assert_eq!(sizes, ["320,240", "160,120"]);
+    for kind in ["v", "a"] {
+        let joined: Vec<(usize, String)> = clips
+            .iter()
+            .flat_map(|clip| support::copied(clip, kind))
+            .collect();
+        assert_eq!(joined, support::copied(&source, kind), "{kind} packets");
+    }
+}

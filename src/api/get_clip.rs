@@ -108,20 +108,11 @@ impl Clip {
 /// CodecPrivateDataException, InvalidCodecPrivateDataException for a CPD change inside the clip,
 /// InvalidMediaFrameException for a frame that is not length-prefixed NAL units.
 pub fn get_clip(archive: &Archive, request: &ClipRequest) -> Result<Clip, ApiError> {
-    check_range(request)?;
+    let (selected, truncated) = clip_fragments(archive, request)?;
     let index = archive.index();
-    let selected = index.select(&Selection {
-        kind: request.selector,
-        start: request.start,
-        end: request.end,
-    });
-    let (selected, truncated) = apply_limits(archive, selected, request.no_limits);
-    let first = selected
-        .first()
-        .and_then(|&p| index.get(p))
-        .ok_or_else(|| ApiError::ResourceNotFound {
-            message: "No fragments found in the stream for the clip request.".into(),
-        })?;
+    let first = index
+        .get(selected[0])
+        .expect("clip_fragments gives one at least");
     let tracks = timeline::packaged_tracks(&first.tracks, Packaging::Clip)?;
     for fragment in selected.iter().filter_map(|&p| index.get(p)) {
         check_unchanged(&first.tracks, fragment, &tracks)?;
@@ -131,6 +122,70 @@ pub fn get_clip(archive: &Archive, request: &ClipRequest) -> Result<Clip, ApiErr
         fragments: selected,
         truncated,
     })
+}
+
+/// GetClip beyond the service (`get-clip --split-on-cpd-change`): where the service refuses a
+/// clip whose codec private data changes (spec §6), one clip per configuration, in order, each
+/// checked as [`get_clip`] checks a clip. The limits apply to all of them together.
+///
+/// # Errors
+/// As [`get_clip`], except a change of codec private data.
+pub fn get_clips_by_configuration(
+    archive: &Archive,
+    request: &ClipRequest,
+) -> Result<Vec<Clip>, ApiError> {
+    let (selected, truncated) = clip_fragments(archive, request)?;
+    let index = archive.index();
+    let mut groups: Vec<(Vec<usize>, Vec<TrackInfo>)> = Vec::new();
+    for &position in &selected {
+        let fragment = index.get(position).expect("selected from this index");
+        if let Some((group, tracks)) = groups.last_mut() {
+            let first = index.get(group[0]).expect("selected from this index");
+            match check_unchanged(&first.tracks, fragment, tracks) {
+                Ok(()) => {
+                    group.push(position);
+                    continue;
+                }
+                Err(ApiError::CodecPrivateDataChange { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        let tracks = timeline::packaged_tracks(&fragment.tracks, Packaging::Clip)?;
+        groups.push((vec![position], tracks));
+    }
+    groups
+        .into_iter()
+        .map(|(group, tracks)| {
+            Ok(Clip {
+                chunks: clip_chunks(archive, &group, tracks)?,
+                fragments: group,
+                truncated,
+            })
+        })
+        .collect()
+}
+
+/// The fragments a clip request selects, within the service's limits (and whether they cut it).
+///
+/// # Errors
+/// InvalidArgumentException for a bad range; ResourceNotFoundException when none matches.
+fn clip_fragments(
+    archive: &Archive,
+    request: &ClipRequest,
+) -> Result<(Vec<usize>, bool), ApiError> {
+    check_range(request)?;
+    let selected = archive.index().select(&Selection {
+        kind: request.selector,
+        start: request.start,
+        end: request.end,
+    });
+    let (selected, truncated) = apply_limits(archive, selected, request.no_limits);
+    if selected.is_empty() {
+        return Err(ApiError::ResourceNotFound {
+            message: "No fragments found in the stream for the clip request.".into(),
+        });
+    }
+    Ok((selected, truncated))
 }
 
 /// End after Start and within 24 h of it (spec §1.4).

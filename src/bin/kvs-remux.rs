@@ -130,6 +130,10 @@ enum Command {
         /// Lift the service's limits of 200 fragments / 100 MB per clip.
         #[arg(long)]
         no_limits: bool,
+        /// Where codec private data changes (which the service refuses), write one clip per
+        /// configuration: OUTFILE, then OUTFILE's name with -2, -3, ... before its extension.
+        #[arg(long)]
+        split_on_cpd_change: bool,
         /// Fail on damaged input instead of using the fragments completed before the damage.
         #[arg(long)]
         strict: bool,
@@ -413,6 +417,7 @@ fn main() -> ExitCode {
             end_timestamp,
             fragment_selector_type,
             no_limits,
+            split_on_cpd_change,
             strict,
         } => get_clip_command(
             &paths,
@@ -423,6 +428,7 @@ fn main() -> ExitCode {
                 end_timestamp,
                 fragment_selector_type,
                 no_limits,
+                split_on_cpd_change,
             },
             strict,
         ),
@@ -1010,6 +1016,7 @@ struct ClipFlags {
     end_timestamp: Option<UnixMillis>,
     fragment_selector_type: Option<Selector>,
     no_limits: bool,
+    split_on_cpd_change: bool,
 }
 
 /// `get-clip`: the clip of what was read completely. The request comes from the JSON arguments,
@@ -1058,6 +1065,32 @@ fn get_clip_command(
         input.as_ref().and_then(|i| i.stream_arn.as_deref()),
         strict,
     )?;
+    if flags.split_on_cpd_change {
+        if outfile.as_os_str() == "-" {
+            usage_error(
+                "get-clip",
+                "--split-on-cpd-change writes files: give OUTFILE, not -",
+            );
+        }
+        let clips = get_clip::get_clips_by_configuration(&archive, &clip_request)?;
+        let mut names = Vec::new();
+        for (k, clip) in clips.iter().enumerate() {
+            let name = match k {
+                0 => outfile.to_path_buf(),
+                k => numbered(outfile, k + 1),
+            };
+            sink::write_file(&name, &clip.chunks, &inputs)?;
+            names.push(name.display().to_string());
+        }
+        if names.len() > 1 {
+            eprintln!(
+                "note: {} clips, one per codec configuration: {}",
+                names.len(),
+                names.join(", ")
+            );
+        }
+        return print_content_type(outfile, get_clip::CONTENT_TYPE);
+    }
     let clip = get_clip(&archive, &clip_request)?;
     sink::write_file(outfile, &clip.chunks, &inputs)?;
     if clip.truncated {
@@ -1067,6 +1100,16 @@ fn get_clip_command(
         );
     }
     print_content_type(outfile, get_clip::CONTENT_TYPE)
+}
+
+/// `clip.mp4` → `clip-N.mp4` (`clip` → `clip-N`), in the same directory.
+fn numbered(path: &Path, n: usize) -> PathBuf {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{n}"),
+    };
+    path.with_file_name(name)
 }
 
 /// `pack`: the archive streamed to OUTPUT fragment by fragment; it appears whole or not at all.
