@@ -542,3 +542,41 @@ fn resolution_is_the_displayed_size() {
     let mpd = std::fs::read_to_string(dash.join("manifest.mpd")).unwrap();
     assert!(mpd.contains(" width=\"642\" height=\"362\""), "{mpd}");
 }
+
+/// LIVE_REPLAY playlists are live-style (no PLAYLIST-TYPE) and end with ENDLIST once they hold
+/// every fragment up to EndTimestamp; cut by MaxMediaPlaylistFragmentResults, or without an End,
+/// they stay open.
+#[test]
+fn live_replay_ends_when_its_range_is_complete() {
+    let archive = Archive::open(&support::fixture("h264-high-aac")).unwrap();
+    let key = SessionKey::from_bytes(&[5; 32]).unwrap();
+    let now = UnixMillis(1_800_000_000_000);
+    let first = archive.index().get(archive.index().media()[0]).unwrap();
+    let start = first.server_timestamp.unwrap().0 as f64 / 1000.0;
+    let playlist = |request: serde_json::Value| {
+        let input: GetHlsStreamingSessionUrlInput = serde_json::from_value(request).unwrap();
+        let url = get_hls_streaming_session_url(&archive, "s", &input, &key, now, "")
+            .unwrap()
+            .hls_streaming_session_url;
+        let token = url.split_once("SessionToken=").unwrap().1;
+        let session = Session::from_token(token, &key, now).unwrap();
+        let text = get_hls_media_playlist(&archive, &session, Links::Session { token }, 1).unwrap();
+        m3u8_rs::parse_media_playlist_res(text.as_bytes()).unwrap()
+    };
+    let range = |end: Option<f64>| match end {
+        Some(end) => serde_json::json!({"StartTimestamp": start, "EndTimestamp": end}),
+        None => serde_json::json!({"StartTimestamp": start}),
+    };
+    let whole = playlist(serde_json::json!({"PlaybackMode": "LIVE_REPLAY",
+        "HLSFragmentSelector": {"TimestampRange": range(Some(start + 60.0))}}));
+    assert_eq!((whole.segments.len(), whole.end_list), (4, true));
+    assert_eq!(whole.playlist_type, None);
+    let cut = playlist(serde_json::json!({"PlaybackMode": "LIVE_REPLAY",
+        "MaxMediaPlaylistFragmentResults": 2,
+        "HLSFragmentSelector": {"TimestampRange": range(Some(start + 60.0))}}));
+    assert_eq!((cut.segments.len(), cut.end_list), (2, false));
+    let open = playlist(serde_json::json!({"PlaybackMode": "LIVE_REPLAY",
+        "MaxMediaPlaylistFragmentResults": 10,
+        "HLSFragmentSelector": {"TimestampRange": range(None)}}));
+    assert_eq!((open.segments.len(), open.end_list), (4, false));
+}

@@ -324,13 +324,19 @@ pub fn get_hls_media_playlist(
         });
         previous = Some(timing);
     }
-    let complete = session.playback_mode == PlaybackMode::OnDemand;
+    // Choice (spec §9.5): LIVE_REPLAY is live-style (no PLAYLIST-TYPE) and ends with ENDLIST once
+    // its EndTimestamp is reached, which over an archive is when the playlist holds every fragment
+    // of its range (Max…Results did not cut it).
+    let vod = session.playback_mode == PlaybackMode::OnDemand;
+    let replay_done = session.playback_mode == PlaybackMode::LiveReplay
+        && session.end.is_some()
+        && positions.len() < usize::try_from(session.max_fragment_results).unwrap_or(usize::MAX);
     Ok(manifest::hls::media_playlist(&MediaPlaylist {
         version: if ts { 3 } else { 7 },
-        vod: complete,
+        vod,
         media_sequence: 0,
         segments,
-        endlist: complete,
+        endlist: vod || replay_done,
     }))
 }
 
