@@ -1,8 +1,8 @@
 //! Player requests per second in process (issue 12): what one HLS player costs the library behind
 //! a session URL. A LIVE session over the whole archive (`MaxMediaPlaylistFragmentResults` 5000,
 //! so every fragment is listed), then per request [`hls_action`] as the stateless actions run:
-//! the token checked, the archive opened again from its mapped bytes (the header walk), the
-//! answer built and its body written to a discarding sink:
+//! the token checked, the archive handed out as a shared `Arc<Archive>` (as a server keeps its
+//! streams open), the answer built and its body written to a discarding sink:
 //! - `master`: getHLSMasterPlaylist.m3u8 (reads every fragment's track-1 samples for FRAME-RATE);
 //! - `media_playlist`: getHLSMediaPlaylist.m3u8 for track 1 (every fragment's sample durations);
 //! - `segment`: getMP4MediaFragment.mp4 of the middle fragment, track 1.
@@ -13,6 +13,7 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -34,7 +35,7 @@ fn benches(c: &mut Criterion) {
         root.join("testdata/sample/kinesis_video_renderer_example_output.mkv")
     };
     let bytes: Bytes = load_path(&path).expect("readable archive");
-    let archive = Archive::from_bytes(bytes.clone()).expect("a readable archive");
+    let archive = Arc::new(Archive::from_bytes(bytes).expect("a readable archive"));
     let key = SessionKey::from_bytes(&[1; 32]).expect("32 bytes");
     let now = UnixMillis(4_000_000_000_000);
     let input = GetHlsStreamingSessionUrlInput {
@@ -44,7 +45,11 @@ fn benches(c: &mut Criterion) {
     let url = get_hls_streaming_session_url(&archive, "bench", &input, &key, now, "")
         .expect("a session over the archive")
         .hls_streaming_session_url;
-    let token = url.split_once("SessionToken=").expect("a token").1.to_owned();
+    let token = url
+        .split_once("SessionToken=")
+        .expect("a token")
+        .1
+        .to_owned();
     let media = archive.index().media();
     let middle = &archive
         .index()
@@ -77,10 +82,8 @@ fn benches(c: &mut Criterion) {
     g.sample_size(20);
     for (name, action, query) in &requests {
         let serve = || {
-            let response = hls_action(action, query, &key, now, |_| {
-                Archive::from_bytes(bytes.clone())
-            })
-            .expect("the request succeeds");
+            let response = hls_action(action, query, &key, now, |_| Ok(Arc::clone(&archive)))
+                .expect("the request succeeds");
             write_chunks(&mut io::sink(), &response.body).expect("io::sink never fails");
         };
         serve();

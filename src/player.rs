@@ -3,6 +3,8 @@
 //! checks the SessionToken, reopens the session's stream and answers with a content type and the
 //! body as chunks (segments stay slices of the mapped archive).
 
+use std::borrow::Borrow;
+
 use bytes::Bytes;
 
 use crate::api::{dash, fmp4, hls, ts};
@@ -61,7 +63,7 @@ impl<'a> Query<'a> {
 /// Answers HLS action `action` (`getHLSMasterPlaylist.m3u8`, `getHLSMediaPlaylist.m3u8`,
 /// `getMP4InitFragment.mp4`, `getMP4MediaFragment.mp4`, `getTSFragment.ts`) with `query`: the
 /// token is checked with `key` at `now`, the stream opened with `open` (given the name the
-/// session carries).
+/// session carries; it may hand out an `Archive` or a shared `Arc<Archive>` a server keeps open).
 ///
 /// Choices: TrackNumber defaults to 1; `FragmentNumber` is the KVS fragment number (the 2022
 /// service form) and must be one of the session's; `SequenceNumber` (default 0) picks the
@@ -71,15 +73,16 @@ impl<'a> Query<'a> {
 /// NotAuthorizedException for a missing, altered or expired token, or one of a DASH session;
 /// InvalidArgumentException for a parameter that is not a number; ResourceNotFoundException for
 /// an unknown action, track, fragment or sequence number; the operations' errors.
-pub fn hls_action(
+pub fn hls_action<A: Borrow<Archive>>(
     action: &str,
     query: &str,
     key: &SessionKey,
     now: UnixMillis,
-    open: impl FnOnce(&str) -> Result<Archive, ApiError>,
+    open: impl FnOnce(&str) -> Result<A, ApiError>,
 ) -> Result<PlayerResponse, ApiError> {
     let query = Query::parse(query);
-    let (token, session, archive, track) = open_request(&query, key, now, Protocol::Hls, open)?;
+    let (token, session, opened, track) = open_request(&query, key, now, Protocol::Hls, open)?;
+    let archive: &Archive = opened.borrow();
     let links = hls::Links::Session { token };
     let text = |text: String| PlayerResponse {
         content_type: M3U8,
@@ -87,15 +90,15 @@ pub fn hls_action(
     };
     match action {
         "getHLSMasterPlaylist.m3u8" => Ok(text(hls::get_hls_master_playlist(
-            &archive, &session, links,
+            archive, &session, links,
         )?)),
         "getHLSMediaPlaylist.m3u8" => Ok(text(hls::get_hls_media_playlist(
-            &archive, &session, links, track,
+            archive, &session, links, track,
         )?)),
         "getMP4InitFragment.mp4" => {
             let epoch = number("SequenceNumber", query.sequence_number)?.unwrap_or(0);
-            let positions = fmp4_session(&archive, &session)?;
-            let starts = timeline::segment_timings(&archive, &positions, track)?
+            let positions = fmp4_session(archive, &session)?;
+            let starts = timeline::segment_timings(archive, &positions, track)?
                 .into_iter()
                 .find(|t| u64::try_from(t.epoch).is_ok_and(|e| e == epoch))
                 .ok_or_else(|| ApiError::ResourceNotFound {
@@ -104,32 +107,32 @@ pub fn hls_action(
             Ok(PlayerResponse {
                 content_type: MP4,
                 body: vec![fmp4::get_mp4_init_fragment(
-                    &archive,
+                    archive,
                     starts.position,
                     track,
                 )?],
             })
         }
         "getMP4MediaFragment.mp4" => {
-            let positions = fmp4_session(&archive, &session)?;
-            let index = session_index(&archive, &positions, query.fragment_number)?;
-            same_tracks(&archive, &positions, index)?;
+            let positions = fmp4_session(archive, &session)?;
+            let index = session_index(archive, &positions, query.fragment_number)?;
+            same_tracks(archive, &positions, index)?;
             Ok(PlayerResponse {
                 content_type: MP4,
-                body: fmp4::get_mp4_media_fragment(&archive, &positions, index, track)?,
+                body: fmp4::get_mp4_media_fragment(archive, &positions, index, track)?,
             })
         }
         "getTSFragment.ts" => {
             if session.container_format != ContainerFormat::MpegTs {
                 return Err(not_in_session("getTSFragment.ts"));
             }
-            let positions = session.check(&archive)?;
-            let index = session_index(&archive, &positions, query.fragment_number)?;
-            same_tracks(&archive, &positions, index)?;
+            let positions = session.check(archive)?;
+            let index = session_index(archive, &positions, query.fragment_number)?;
+            same_tracks(archive, &positions, index)?;
             Ok(PlayerResponse {
                 content_type: MPEG_TS,
                 body: vec![ts::get_ts_fragment(
-                    &archive,
+                    archive,
                     &positions,
                     index,
                     &ts::TsOptions::default(),
@@ -146,38 +149,35 @@ pub fn hls_action(
 ///
 /// # Errors
 /// As [`hls_action`]; NotAuthorizedException for the token of an HLS session.
-pub fn dash_action(
+pub fn dash_action<A: Borrow<Archive>>(
     action: &str,
     query: &str,
     key: &SessionKey,
     now: UnixMillis,
-    open: impl FnOnce(&str) -> Result<Archive, ApiError>,
+    open: impl FnOnce(&str) -> Result<A, ApiError>,
 ) -> Result<PlayerResponse, ApiError> {
     let query = Query::parse(query);
-    let (token, session, archive, track) = open_request(&query, key, now, Protocol::Dash, open)?;
+    let (token, session, opened, track) = open_request(&query, key, now, Protocol::Dash, open)?;
+    let archive: &Archive = opened.borrow();
     match action {
         "getDASHManifest.mpd" => Ok(PlayerResponse {
             content_type: MPD,
             body: vec![Bytes::from(dash::get_dash_manifest(
-                &archive,
+                archive,
                 &session,
                 dash::Links::Session { token },
             )?)],
         }),
         "getMP4InitFragment.mp4" | "getMP4MediaFragment.mp4" => {
-            let positions = session.check(&archive)?;
-            let timings = timeline::segment_timings(&archive, &positions, track)?;
+            let positions = session.check(archive)?;
+            let timings = timeline::segment_timings(archive, &positions, track)?;
             let first = timings
                 .first()
                 .ok_or_else(|| not_in_session("that track"))?;
             if action == "getMP4InitFragment.mp4" {
                 return Ok(PlayerResponse {
                     content_type: MP4,
-                    body: vec![fmp4::get_mp4_init_fragment(
-                        &archive,
-                        first.position,
-                        track,
-                    )?],
+                    body: vec![fmp4::get_mp4_init_fragment(archive, first.position, track)?],
                 });
             }
             let wanted = number("FragmentNumber", query.fragment_number)?.ok_or_else(|| {
@@ -192,10 +192,10 @@ pub fn dash_action(
                 .ok_or_else(|| ApiError::ResourceNotFound {
                     message: format!("The session has no segment {wanted} of track {track}."),
                 })?;
-            same_tracks(&archive, &positions, timing.index)?;
+            same_tracks(archive, &positions, timing.index)?;
             Ok(PlayerResponse {
                 content_type: MP4,
-                body: fmp4::get_mp4_media_fragment(&archive, &positions, timing.index, track)?,
+                body: fmp4::get_mp4_media_fragment(archive, &positions, timing.index, track)?,
             })
         }
         other => Err(not_in_session(other)),
@@ -204,13 +204,13 @@ pub fn dash_action(
 
 /// The token of `query`, the session it carries (checked for `protocol`), the session's stream
 /// opened with `open`, and the TrackNumber (default 1).
-fn open_request<'a>(
+fn open_request<'a, A: Borrow<Archive>>(
     query: &Query<'a>,
     key: &SessionKey,
     now: UnixMillis,
     protocol: Protocol,
-    open: impl FnOnce(&str) -> Result<Archive, ApiError>,
-) -> Result<(&'a str, Session, Archive, u64), ApiError> {
+    open: impl FnOnce(&str) -> Result<A, ApiError>,
+) -> Result<(&'a str, Session, A, u64), ApiError> {
     let token = query.session_token.ok_or_else(|| ApiError::NotAuthorized {
         message: "The SessionToken is missing.".into(),
     })?;
