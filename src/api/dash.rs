@@ -9,7 +9,7 @@ use crate::archive::Archive;
 use crate::error::ApiError;
 use crate::manifest::{
     self,
-    dash::{AdaptationSet, Mpd, TimelineSegment},
+    dash::{AdaptationSet, Mpd, Period, TimelineSegment},
 };
 use crate::session::{
     self, Display, PlaybackMode, Protocol, Session, SessionKey, SessionRequest,
@@ -130,13 +130,18 @@ pub enum Links<'a> {
         /// The SessionToken.
         token: &'a str,
     },
-    /// The files of a static export: `track<N>/init.mp4` and `track<N>/<Number>.m4s`.
-    Files,
+    /// The files of a static export: `track<N>/init.mp4` (`init-<K>.mp4` for a track's K-th
+    /// codec configuration) and `track<N>/<Number>.m4s`, numbered per track from 1.
+    Files {
+        /// Beyond the service (`export-dash --split-on-cpd-change`): where a track's codec private
+        /// data changes, a new Period with its own initialization instead of the service's error.
+        split_on_cpd_change: bool,
+    },
 }
 
 impl Links<'_> {
-    /// The SegmentTemplate's `initialization` and `media` of `track`.
-    fn template(self, track: u64) -> (String, String) {
+    /// The SegmentTemplate's `initialization` and `media` of `track` in configuration `epoch`.
+    fn template(self, track: u64, epoch: usize) -> (String, String) {
         match self {
             Links::Session { token } => (
                 format!("getMP4InitFragment.mp4?SessionToken={token}&TrackNumber={track}"),
@@ -144,11 +149,24 @@ impl Links<'_> {
                     "getMP4MediaFragment.mp4?FragmentNumber=$Number$&SessionToken={token}&TrackNumber={track}"
                 ),
             ),
-            Links::Files => (
-                format!("track{track}/init.mp4"),
+            Links::Files { .. } => (
+                match epoch {
+                    0 => format!("track{track}/init.mp4"),
+                    k => format!("track{track}/init-{k}.mp4"),
+                },
                 format!("track{track}/$Number$.m4s"),
             ),
         }
+    }
+
+    /// Whether a codec private data change starts a Period instead of failing.
+    fn split_on_cpd_change(self) -> bool {
+        matches!(
+            self,
+            Links::Files {
+                split_on_cpd_change: true
+            }
+        )
     }
 }
 
@@ -161,9 +179,15 @@ impl Links<'_> {
 /// Choice: the service rewrites its timeline to be gap-free (spec §1.6); here a gap between
 /// fragments stays a gap in the timeline, as it is in the segments' decode times.
 ///
+/// Beyond the service, with [`Links::Files`] `split_on_cpd_change`: a Period starts at each
+/// fragment where some track's configuration changes (its `start` the offset of its earliest
+/// segment from the presentation's, to the ms), its AdaptationSets described by that fragment's
+/// tracks, `startNumber` continuing each track's numbering.
+///
 /// # Errors
 /// InvalidCodecPrivateDataException where a track's codec private data changes (DASH forbids it,
-/// spec §6); the layout and codec checks of session creation; reading a fragment fails.
+/// spec §6) and the MPD is not split; the layout and codec checks of session creation; reading a
+/// fragment fails.
 pub fn get_dash_manifest(
     archive: &Archive,
     session: &Session,
@@ -174,13 +198,14 @@ pub fn get_dash_manifest(
     let first = index
         .get(positions[0])
         .expect("check gives at least one fragment");
-    let tracks = timeline::packaged_tracks(&first.tracks, session.packaging())?;
-    let mut sets = Vec::with_capacity(tracks.len());
-    let mut duration_ms = 0u64;
-    for track in &tracks {
+    let packaging = session.packaging();
+    let mut tracks = Vec::new();
+    for track in timeline::packaged_tracks(&first.tracks, packaging)? {
         let number = u64::from(track.track_id);
         let timings = timeline::segment_timings(archive, &positions, number)?;
-        if let Some(changed) = timings.iter().find(|t| t.epoch > 0) {
+        if let Some(changed) = timings.iter().find(|t| t.epoch > 0)
+            && !links.split_on_cpd_change()
+        {
             let fragment = index.get(changed.position).expect("indexed");
             return Err(ApiError::CodecPrivateDataChange {
                 track: number,
@@ -188,44 +213,95 @@ pub fn get_dash_manifest(
                 change: "DASH sessions keep one codec private data per track".into(),
             });
         }
-        let timescale = track.timescale;
-        let ticks = |ns: Nanos| u64::try_from(timescale.ticks(i128::from(ns.0))).unwrap_or(0);
+        tracks.push((number, timings));
+    }
+    // Periods begin at the session's first fragment and at every configuration change.
+    let mut period_starts: Vec<usize> = tracks
+        .iter()
+        .flat_map(|(_, timings)| {
+            timings
+                .windows(2)
+                .filter(|pair| pair[0].epoch != pair[1].epoch)
+                .map(|pair| pair[1].index)
+        })
+        .chain([0])
+        .collect();
+    period_starts.sort_unstable();
+    period_starts.dedup();
+    let origin = tracks
+        .iter()
+        .filter_map(|(_, timings)| timings.first().map(|t| t.start))
+        .min();
+    let mut duration_ms = 0u64;
+    for (_, timings) in &tracks {
         if let (Some(a), Some(b)) = (timings.first(), timings.last()) {
             let end = b.start.checked_add(b.duration).unwrap_or(b.start);
             duration_ms = duration_ms.max(end.abs_diff(a.start) / 1_000_000);
         }
-        let bandwidth = timings
-            .iter()
-            .filter(|t| t.duration > Nanos::ZERO)
-            .map(|t| (t.bytes as f64 * 8e9 / t.duration.0 as f64).round() as u64)
-            .max()
-            .unwrap_or(0);
-        let (initialization, media) = links.template(number);
-        sets.push(AdaptationSet {
-            content_type: if track.is_video() { "video" } else { "audio" },
-            codecs: track.codec.codec_string(),
-            bandwidth,
-            size: track.codec.width().zip(track.codec.height()),
-            sample_rate: track.codec.sample_rate(),
-            timescale: timescale.get(),
-            presentation_time_offset: timings.first().map_or(0, |t| ticks(t.start)),
-            initialization,
-            media,
-            segments: timings
+    }
+    let mut periods = Vec::with_capacity(period_starts.len());
+    for (k, &from) in period_starts.iter().enumerate() {
+        let to = period_starts.get(k + 1).copied().unwrap_or(usize::MAX);
+        let described = index
+            .get(positions[from])
+            .expect("period starts are session indexes");
+        let mut sets = Vec::with_capacity(tracks.len());
+        let mut period_start = None;
+        for track in timeline::packaged_tracks(&described.tracks, packaging)? {
+            let number = u64::from(track.track_id);
+            let Some((_, timings)) = tracks.iter().find(|(n, _)| *n == number) else {
+                continue;
+            };
+            let before = timings.iter().take_while(|t| t.index < from).count();
+            let segments = &timings[before..];
+            let segments = &segments[..segments.iter().take_while(|t| t.index < to).count()];
+            let Some(head) = segments.first() else {
+                continue;
+            };
+            period_start =
+                Some(period_start.map_or(head.start, |start: Nanos| start.min(head.start)));
+            let timescale = track.timescale;
+            let ticks = |ns: Nanos| u64::try_from(timescale.ticks(i128::from(ns.0))).unwrap_or(0);
+            let bandwidth = segments
                 .iter()
-                .map(|t| {
-                    let fragment = index.get(t.position).expect("indexed");
-                    TimelineSegment {
-                        start: ticks(t.start),
-                        duration: ticks(t.duration),
-                        fragment_number: (session.display_fragment_number == Display::Always)
-                            .then(|| fragment.number.to_string()),
-                        timestamp: (session.display_fragment_timestamp == Display::Always)
-                            .then(|| fragment.timestamp(session.selector_type))
-                            .flatten(),
-                    }
-                })
-                .collect(),
+                .filter(|t| t.duration > Nanos::ZERO)
+                .map(|t| (t.bytes as f64 * 8e9 / t.duration.0 as f64).round() as u64)
+                .max()
+                .unwrap_or(0);
+            let (initialization, media) = links.template(number, head.epoch);
+            sets.push(AdaptationSet {
+                content_type: if track.is_video() { "video" } else { "audio" },
+                codecs: track.codec.codec_string(),
+                bandwidth,
+                size: track.codec.width().zip(track.codec.height()),
+                sample_rate: track.codec.sample_rate(),
+                timescale: timescale.get(),
+                presentation_time_offset: ticks(head.start),
+                initialization,
+                media,
+                start_number: u64::try_from(before).map_or(u64::MAX, |n| n.saturating_add(1)),
+                segments: segments
+                    .iter()
+                    .map(|t| {
+                        let fragment = index.get(t.position).expect("indexed");
+                        TimelineSegment {
+                            start: ticks(t.start),
+                            duration: ticks(t.duration),
+                            fragment_number: (session.display_fragment_number == Display::Always)
+                                .then(|| fragment.number.to_string()),
+                            timestamp: (session.display_fragment_timestamp == Display::Always)
+                                .then(|| fragment.timestamp(session.selector_type))
+                                .flatten(),
+                        }
+                    })
+                    .collect(),
+            });
+        }
+        periods.push(Period {
+            start_ms: period_start
+                .zip(origin)
+                .map_or(0, |(start, origin)| start.abs_diff(origin) / 1_000_000),
+            adaptation_sets: sets,
         });
     }
     Ok(manifest::dash::mpd(&Mpd {
@@ -234,6 +310,6 @@ pub fn get_dash_manifest(
             .timestamp(session.selector_type)
             .unwrap_or(UnixMillis(0)),
         duration_ms,
-        adaptation_sets: sets,
+        periods,
     }))
 }

@@ -248,6 +248,10 @@ enum Command {
         /// EndTimestamp (inclusive): RFC 3339 or epoch seconds (default: the last fragment).
         #[arg(long, value_parser = parse_timestamp)]
         end_timestamp: Option<UnixMillis>,
+        /// Beyond the service: where codec private data changes, start a new Period (with
+        /// track<N>/init-<K>.mp4) instead of failing with InvalidCodecPrivateDataException.
+        #[arg(long)]
+        split_on_cpd_change: bool,
         /// Fail on damaged input instead of using the fragments completed before the damage.
         #[arg(long)]
         strict: bool,
@@ -517,6 +521,7 @@ fn main() -> ExitCode {
             fragment_selector_type,
             start_timestamp,
             end_timestamp,
+            split_on_cpd_change,
             strict,
         } => export_dash(
             &path,
@@ -526,6 +531,7 @@ fn main() -> ExitCode {
                 display_fragment_timestamp,
                 fragment_selector_type,
                 range: (start_timestamp, end_timestamp),
+                split_on_cpd_change,
             },
             strict,
         ),
@@ -1367,6 +1373,7 @@ struct ExportDashFlags {
     display_fragment_timestamp: Option<String>,
     fragment_selector_type: Option<Selector>,
     range: (Option<UnixMillis>, Option<UnixMillis>),
+    split_on_cpd_change: bool,
 }
 
 /// `export-dash`: the ON_DEMAND session of the whole range as files: the MPD with relative URLs,
@@ -1400,10 +1407,14 @@ fn export_dash(
         "--display-fragment-timestamp",
         flags.display_fragment_timestamp.as_ref(),
     )?;
-    let mpd = dash::get_dash_manifest(&archive, &session, dash::Links::Files)?;
+    let links = dash::Links::Files {
+        split_on_cpd_change: flags.split_on_cpd_change,
+    };
+    let mpd = dash::get_dash_manifest(&archive, &session, links)?;
     let mut staged = StagedDir::new(outdir, inputs)?;
     staged.write(Path::new("manifest.mpd"), &[Bytes::from(mpd)])?;
     let mut numbers: std::collections::BTreeMap<u64, u64> = std::collections::BTreeMap::new();
+    let mut inits: std::collections::BTreeMap<u64, usize> = std::collections::BTreeMap::new();
     let positions = session.check(&archive)?;
     let bar = progress(positions.len(), "export-dash");
     let mut last = None;
@@ -1416,10 +1427,15 @@ fn export_dash(
             last = Some(fragment.clone());
         }
         match part {
-            fmp4::Fmp4Part::Init { track, data, .. } => staged.write(
-                Path::new(&format!("track{track}/init.mp4")),
-                std::slice::from_ref(&data),
-            )?,
+            fmp4::Fmp4Part::Init { track, data, .. } => {
+                let epoch = inits.entry(track).or_insert(0);
+                let name = match *epoch {
+                    0 => format!("track{track}/init.mp4"),
+                    k => format!("track{track}/init-{k}.mp4"),
+                };
+                *epoch += 1;
+                staged.write(Path::new(&name), std::slice::from_ref(&data))?;
+            }
             fmp4::Fmp4Part::Segment { track, chunks, .. } => {
                 let number = numbers.entry(track).or_insert(0);
                 *number += 1;

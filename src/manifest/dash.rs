@@ -1,6 +1,7 @@
-//! DASH MPD (spec §8.4): one Period, one AdaptationSet per track (video first), each with a
-//! SegmentTemplate (`$Number$` from 1) and a SegmentTimeline of one `S` per fragment, optionally
-//! carrying `kvs:fn` (the fragment number) and `kvs:ts` (its timestamp).
+//! DASH MPD (spec §8.4): one Period (several only beyond the service, one per codec
+//! configuration), one AdaptationSet per track (video first), each with a SegmentTemplate
+//! (`$Number$`) and a SegmentTimeline of one `S` per fragment, optionally carrying `kvs:fn` (the
+//! fragment number) and `kvs:ts` (its timestamp).
 
 use crate::time::UnixMillis;
 
@@ -18,7 +19,16 @@ pub struct Mpd {
     pub availability_start: UnixMillis,
     /// `mediaPresentationDuration` in milliseconds (static MPDs).
     pub duration_ms: u64,
-    /// One per track, video first.
+    /// The Periods, in order (one unless split per codec configuration).
+    pub periods: Vec<Period>,
+}
+
+/// One Period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Period {
+    /// `start`: milliseconds from the presentation's start.
+    pub start_ms: u64,
+    /// One per track with segments in the Period, video first.
     pub adaptation_sets: Vec<AdaptationSet>,
 }
 
@@ -43,6 +53,8 @@ pub struct AdaptationSet {
     pub initialization: String,
     /// `media` URL, with `$Number$`.
     pub media: String,
+    /// `startNumber`: the `$Number$` of the first segment.
+    pub start_number: u64,
     /// The `S` elements, in order.
     pub segments: Vec<TimelineSegment>,
 }
@@ -76,11 +88,21 @@ pub fn mpd(mpd: &Mpd) -> String {
             duration(mpd.duration_ms)
         ));
     }
-    out.push_str(">\n  <Period id=\"0\" start=\"PT0S\">\n");
-    for (id, set) in mpd.adaptation_sets.iter().enumerate() {
-        adaptation_set(&mut out, id, set);
+    out.push_str(">\n");
+    for (id, period) in mpd.periods.iter().enumerate() {
+        out.push_str(&format!(
+            "  <Period id=\"{id}\" start=\"{}\">\n",
+            match period.start_ms {
+                0 => "PT0S".to_owned(),
+                ms => duration(ms),
+            }
+        ));
+        for (id, set) in period.adaptation_sets.iter().enumerate() {
+            adaptation_set(&mut out, id, set);
+        }
+        out.push_str("  </Period>\n");
     }
-    out.push_str("  </Period>\n</MPD>\n");
+    out.push_str("</MPD>\n");
     out
 }
 
@@ -105,9 +127,10 @@ fn adaptation_set(out: &mut String, id: usize, set: &AdaptationSet) {
     }
     out.push_str(&format!(
         ">\n        <SegmentTemplate timescale=\"{}\" presentationTimeOffset=\"{}\" \
-         startNumber=\"1\" initialization=\"{}\" media=\"{}\">\n          <SegmentTimeline>\n",
+         startNumber=\"{}\" initialization=\"{}\" media=\"{}\">\n          <SegmentTimeline>\n",
         set.timescale,
         set.presentation_time_offset,
+        set.start_number,
         escape(&set.initialization),
         escape(&set.media)
     ));
