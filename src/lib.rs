@@ -52,7 +52,9 @@ pub mod shapes;
 
 pub mod low_level;
 
-pub(crate) use low_level::{codec, ebml, kvs, manifest, mkv, model, mp4, time, timeline, ts};
+pub(crate) use low_level::{
+    codec, ebml, images, kvs, manifest, mkv, model, mp4, time, timeline, ts,
+};
 
 pub use api::get_clip::{Clip, ClipRequest, SelectorType, get_clip};
 pub use api::inspect::inspect;

@@ -1,5 +1,5 @@
 //! The building blocks below the operations: time units, EBML and Matroska reading, codec private
-//! data, the timeline, and the KVS chunk, MP4 and MPEG-TS writers. Public for benches, fuzzing and anyone who
+//! data, the timeline, the KVS chunk, MP4 and MPEG-TS writers, and the stills of GetImages. Public for benches, fuzzing and anyone who
 //! needs one format on its own; the operations are the crate's interface. Their files stay where
 //! STYLE.md puts them (`src/ebml/`, `src/mkv/`, ...).
 
@@ -7,6 +7,8 @@
 pub mod codec;
 #[path = "ebml/mod.rs"]
 pub mod ebml;
+#[path = "images/mod.rs"]
+pub mod images;
 #[path = "kvs/mod.rs"]
 pub mod kvs;
 #[path = "manifest/mod.rs"]

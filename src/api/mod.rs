@@ -20,6 +20,7 @@ pub mod fmp4;
 pub mod get_clip;
 pub mod get_media;
 pub mod hls;
+pub mod images;
 pub mod inspect;
 pub mod list_fragments;
 pub mod pack;

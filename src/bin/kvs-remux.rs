@@ -8,6 +8,7 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use base64::Engine as _;
 use bytes::Bytes;
 use clap::{CommandFactory, Parser, Subcommand};
 use kvs_remux::api::dash::{self, GetDashStreamingSessionUrlInput, get_dash_streaming_session_url};
@@ -15,6 +16,7 @@ use kvs_remux::api::fmp4;
 use kvs_remux::api::get_clip::{self, ClipFragmentSelector, GetClipInput};
 use kvs_remux::api::get_media::{GetMediaForFragmentListInput, get_media_for_fragment_list};
 use kvs_remux::api::hls::{self, GetHlsStreamingSessionUrlInput, get_hls_streaming_session_url};
+use kvs_remux::api::images::{self, GetImagesInput, get_images};
 use kvs_remux::api::inspect::{CpdChange, FragmentReport, Inspected, Inspector, TrackReport};
 use kvs_remux::api::list_fragments::{ListFragmentsInput, ListFragmentsOutput, list_fragments};
 use kvs_remux::api::pack::{self, PackOptions};
@@ -252,6 +254,56 @@ enum Command {
         /// track<N>/init-<K>.mp4) instead of failing with InvalidCodecPrivateDataException.
         #[arg(long)]
         split_on_cpd_change: bool,
+        /// Fail on damaged input instead of using the fragments completed before the damage.
+        #[arg(long)]
+        strict: bool,
+    },
+    /// GetImages: stills of track 1 at every SamplingInterval from StartTimestamp, as the
+    /// service's response JSON (ImageContent base64); every page unless --max-results or
+    /// --next-token asks for one.
+    #[command(
+        override_usage = "kvs-remux get-images [OPTIONS] <PATH> --image-selector-type <T> --start-timestamp <T> --end-timestamp <T> --format <JPEG|PNG>\n       \
+        kvs-remux get-images [OPTIONS] --archive-root <DIR> (--stream-name <NAME> | --stream-arn <ARN>) --image-selector-type <T> ..."
+    )]
+    GetImages {
+        /// Input: a file, a directory of fragment files, or `-` (stdin).
+        path: Option<PathBuf>,
+        #[command(flatten)]
+        request: RequestArgs,
+        /// ImageSelectorType: PRODUCER_TIMESTAMP or SERVER_TIMESTAMP.
+        #[arg(long, value_name = "TYPE")]
+        image_selector_type: Option<String>,
+        /// StartTimestamp: RFC 3339 or epoch seconds.
+        #[arg(long, value_name = "T")]
+        start_timestamp: Option<String>,
+        /// EndTimestamp: RFC 3339 or epoch seconds (at most 300 s after the start).
+        #[arg(long, value_name = "T")]
+        end_timestamp: Option<String>,
+        /// SamplingInterval: milliseconds between images, at least 200 (default 3000).
+        #[arg(long, value_name = "MS", allow_negative_numbers = true)]
+        sampling_interval: Option<i64>,
+        /// Format: JPEG or PNG.
+        #[arg(long, value_name = "JPEG|PNG")]
+        format: Option<String>,
+        /// FormatConfig: JPEGQuality=Q (1–100, default 80), or JSON.
+        #[arg(long, value_name = "JPEGQuality=Q")]
+        format_config: Option<String>,
+        /// WidthPixels: 1–3840 (alone: the height follows the source's aspect ratio).
+        #[arg(long, value_name = "W", allow_negative_numbers = true)]
+        width_pixels: Option<i64>,
+        /// HeightPixels: 1–2160 (alone: the width follows the source's aspect ratio).
+        #[arg(long, value_name = "H", allow_negative_numbers = true)]
+        height_pixels: Option<i64>,
+        /// MaxResults: images per page, 1–100 (pages hold at most 25).
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        max_results: Option<i64>,
+        /// NextToken from a previous page.
+        #[arg(long, value_name = "TOKEN")]
+        next_token: Option<String>,
+        /// Also write each image as DIR/<TimeStamp in ms>.jpg|.png (created; files appear when
+        /// all are written).
+        #[arg(long, value_name = "DIR")]
+        output_dir: Option<PathBuf>,
         /// Fail on damaged input instead of using the fragments completed before the damage.
         #[arg(long)]
         strict: bool,
@@ -533,6 +585,39 @@ fn main() -> ExitCode {
                 range: (start_timestamp, end_timestamp),
                 split_on_cpd_change,
             },
+            strict,
+        ),
+        Command::GetImages {
+            path,
+            request,
+            image_selector_type,
+            start_timestamp,
+            end_timestamp,
+            sampling_interval,
+            format,
+            format_config,
+            width_pixels,
+            height_pixels,
+            max_results,
+            next_token,
+            output_dir,
+            strict,
+        } => get_images_command(
+            path.as_deref(),
+            &request,
+            vec![
+                ("ImageSelectorType", image_selector_type.map(Flag::Text)),
+                ("StartTimestamp", start_timestamp.map(Flag::Text)),
+                ("EndTimestamp", end_timestamp.map(Flag::Text)),
+                ("SamplingInterval", sampling_interval.map(Flag::Number)),
+                ("Format", format.map(Flag::Text)),
+                ("FormatConfig", format_config.map(Flag::Structure)),
+                ("WidthPixels", width_pixels.map(Flag::Number)),
+                ("HeightPixels", height_pixels.map(Flag::Number)),
+                ("MaxResults", max_results.map(Flag::Number)),
+                ("NextToken", next_token.map(Flag::Text)),
+            ],
+            output_dir.as_deref(),
             strict,
         ),
         Command::Pack {
@@ -831,6 +916,83 @@ fn list_fragments_command(
         fragments,
         next_token: None,
     })
+}
+
+/// `get-images`: the request is the --cli-input-json object with the flags' fields set over it,
+/// read by the library's request type; prints the response JSON (all pages unless --max-results
+/// or --next-token is given) and writes the images to --output-dir.
+fn get_images_command(
+    path: Option<&Path>,
+    request: &RequestArgs,
+    flags: Vec<(&str, Option<Flag>)>,
+    output_dir: Option<&Path>,
+    strict: bool,
+) -> Result<(), Failure> {
+    let location = match (path, &request.archive_root) {
+        (Some(path), None) => Location::Path(path),
+        (None, Some(root)) => Location::Root(root),
+        (None, None) => usage_error(
+            "get-images",
+            "give PATH, or --archive-root with --stream-name or --stream-arn",
+        ),
+        (Some(_), Some(_)) => usage_error("get-images", "give PATH or --archive-root, not both"),
+    };
+    let mut fields = match &request.cli_input_json {
+        Some(json) => parse_json::<Value>("--cli-input-json", json)?,
+        None => json!({}),
+    };
+    let Some(object) = fields.as_object_mut() else {
+        return Err(invalid_flag("--cli-input-json", "not a JSON object"));
+    };
+    for (field, flag) in flags {
+        let value = match flag {
+            None => continue,
+            Some(Flag::Text(text)) => Value::String(text),
+            Some(Flag::Number(n)) => Value::from(n),
+            Some(Flag::Structure(text)) => {
+                parse_structure::<Value>(&format!("--{}", kebab(field)), &text)?
+            }
+        };
+        object.insert(field.to_owned(), value);
+    }
+    let mut input: GetImagesInput =
+        serde_json::from_value(fields).map_err(|e| invalid_flag("get-images", &e.to_string()))?;
+    let (archive, inputs) = open_stream(
+        location,
+        request,
+        input.stream_name.as_deref(),
+        input.stream_arn.as_deref(),
+        strict,
+    )?;
+    let one_page = input.max_results.is_some() || input.next_token.is_some();
+    let mut output = get_images(&archive, &input)?;
+    while !one_page && let Some(token) = output.next_token.take() {
+        input.next_token = Some(token);
+        let page = get_images(&archive, &input)?;
+        output.images.extend(page.images);
+        output.next_token = page.next_token;
+    }
+    if let Some(dir) = output_dir {
+        let extension = match input.format {
+            images::Format::Jpeg => "jpg",
+            images::Format::Png => "png",
+        };
+        let mut staged = StagedDir::new(dir, inputs)?;
+        for image in &output.images {
+            let Some(content) = &image.image_content else {
+                continue;
+            };
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(content)
+                .expect("ImageContent is our own base64");
+            staged.write(
+                Path::new(&format!("{}.{extension}", image.time_stamp.0)),
+                &[Bytes::from(bytes)],
+            )?;
+        }
+        staged.commit()?;
+    }
+    print_json(&output)
 }
 
 /// A request field given as a flag: text (an enum), a number, or a structure (JSON or shorthand).

@@ -1,0 +1,517 @@
+//! GetImages (spec §1.7, open question 14): stills of track 1 at one slot every SamplingInterval
+//! from StartTimestamp, each the last frame whose presentation time is at or before the slot,
+//! decoded from its fragment's keyframe; paged with an opaque NextToken.
+
+use std::collections::{BTreeMap, HashMap};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::archive::{Archive, Selection, TimestampKind};
+use crate::error::ApiError;
+use crate::images::picture::{self, ImageFormat};
+use crate::images::{FrameDecoder, Yuv420, decoder_for};
+use crate::model::sample::Sample;
+use crate::shapes::{Validation, epoch_seconds};
+use crate::time::{Nanos, UnixMillis};
+use crate::timeline::{self, Walk};
+
+/// End − Start may be at most 300 s (spec §1.7).
+const MAX_RANGE_MS: u64 = 300_000;
+/// The smallest SamplingInterval, ms (spec §1.7).
+const MIN_INTERVAL_MS: i64 = 200;
+/// Choice: SamplingInterval is optional in the current model with no documented default; 3000 ms,
+/// the older models' minimum, is used when it is absent.
+const DEFAULT_INTERVAL_MS: u64 = 3000;
+/// Choice (spec §1.7, conflicting documentation): a page holds at most 25 images; MaxResults
+/// (1–100) lowers that, a larger one still gives pages of 25 ("a larger value still yields pages
+/// of 25"), and NextToken leads to the rest.
+const PAGE_SIZE: usize = 25;
+/// ImageContent may hold at most this many base64 characters (spec §1.7).
+pub const MAX_IMAGE_CONTENT: usize = 6_291_456;
+/// The track GetImages reads (spec §1.7: track 1 must be video).
+const TRACK: u64 = 1;
+
+/// ImageSelectorType.
+pub type ImageSelectorType = TimestampKind;
+
+/// Format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Format {
+    /// JPEG.
+    #[serde(rename = "JPEG")]
+    Jpeg,
+    /// PNG.
+    #[serde(rename = "PNG")]
+    Png,
+}
+
+/// The GetImages request (spec §1.7), as the service's JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+pub struct GetImagesInput {
+    /// StreamName.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_name: Option<String>,
+    /// StreamARN.
+    #[serde(default, rename = "StreamARN", skip_serializing_if = "Option::is_none")]
+    pub stream_arn: Option<String>,
+    /// ImageSelectorType.
+    pub image_selector_type: ImageSelectorType,
+    /// StartTimestamp.
+    #[serde(with = "epoch_seconds")]
+    pub start_timestamp: UnixMillis,
+    /// EndTimestamp.
+    #[serde(with = "epoch_seconds")]
+    pub end_timestamp: UnixMillis,
+    /// SamplingInterval, ms (at least 200).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling_interval: Option<i64>,
+    /// Format.
+    pub format: Format,
+    /// FormatConfig: `{"JPEGQuality": "1".."100"}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format_config: Option<BTreeMap<String, String>>,
+    /// WidthPixels (1–3840).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width_pixels: Option<i64>,
+    /// HeightPixels (1–2160).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height_pixels: Option<i64>,
+    /// MaxResults (1–100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i64>,
+    /// NextToken of a previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// The GetImages response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetImagesOutput {
+    /// Images, one per slot of the page, in time order.
+    pub images: Vec<Image>,
+    /// NextToken, when slots remain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+
+/// One slot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    /// TimeStamp (capital S, as the service): the slot's time.
+    #[serde(rename = "TimeStamp", with = "epoch_seconds")]
+    pub time_stamp: UnixMillis,
+    /// Error: why there is no image.
+    #[serde(rename = "Error", default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ImageError>,
+    /// ImageContent: the image, base64.
+    #[serde(
+        rename = "ImageContent",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub image_content: Option<String>,
+}
+
+/// ImageError.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImageError {
+    /// No selected fragment has media at the slot.
+    #[serde(rename = "NO_MEDIA")]
+    NoMedia,
+    /// The media there cannot be made an image (track 1 not video, not decodable, too large).
+    #[serde(rename = "MEDIA_ERROR")]
+    MediaError,
+}
+
+/// The checked request.
+struct Request {
+    kind: TimestampKind,
+    start: UnixMillis,
+    slots: usize,
+    interval: u64,
+    format: ImageFormat,
+    size: (Option<u32>, Option<u32>),
+    first: usize,
+    page: usize,
+    fingerprint: [u8; 8],
+}
+
+/// GetImages over `archive` (spec §1.7).
+///
+/// Choices (spec §9.14): fragments are selected by start time in [StartTimestamp, EndTimestamp]
+/// (a Start inside a fragment leaves it out, as the service does); a slot belongs to the latest
+/// selected fragment starting at or before it and gets its last frame whose presentation time is
+/// at or before the slot, if the fragment's frames reach the slot, else NO_MEDIA — never a
+/// frame of an earlier fragment. Only the frames up to the last one a slot needs are decoded, from
+/// the keyframe before the first one needed. Track 1 not video or not decodable: MEDIA_ERROR. An
+/// image whose base64 exceeds 6,291,456 characters is MEDIA_ERROR.
+///
+/// # Errors
+/// InvalidArgumentException for a value outside the model's constraints, End before Start, a range
+/// over 300 s, a FormatConfig other than `JPEGQuality` 1–100, or a NextToken not of this request;
+/// reading a fragment fails.
+pub fn get_images(archive: &Archive, input: &GetImagesInput) -> Result<GetImagesOutput, ApiError> {
+    let request = validate(input)?;
+    let index = archive.index();
+    let selected = index.select(&Selection {
+        kind: request.kind,
+        start: Some(input.start_timestamp),
+        end: Some(input.end_timestamp),
+    });
+    let starts: Vec<UnixMillis> = selected
+        .iter()
+        .map(|&p| {
+            index
+                .get(p)
+                .and_then(|f| f.timestamp(request.kind))
+                .expect("selected by it")
+        })
+        .collect();
+    let last = request.first + request.page;
+    let times: Vec<UnixMillis> = (request.first..last)
+        .map(|k| UnixMillis(request.start.0 + k as u64 * request.interval))
+        .collect();
+    // The selected fragment each slot falls in, by start time.
+    let owners: Vec<Option<usize>> = times
+        .iter()
+        .map(|t| starts.partition_point(|s| s <= t).checked_sub(1))
+        .collect();
+    let mut wanted: Vec<usize> = owners.iter().flatten().copied().collect();
+    wanted.dedup();
+    let mut images: Vec<Image> = times
+        .iter()
+        .map(|&time_stamp| Image {
+            time_stamp,
+            error: Some(ImageError::NoMedia),
+            image_content: None,
+        })
+        .collect();
+    let mut walk = Walk::new(archive, wanted.iter().map(|&i| selected[i]).collect());
+    while let Some((walked, window)) = walk.next_window()? {
+        let fragment = wanted[walked];
+        let fragment_start = starts[fragment];
+        let slots: Vec<usize> = (0..images.len())
+            .filter(|&s| owners[s] == Some(fragment))
+            .collect();
+        let anchor = window.current.producer_timestamp;
+        let made = fragment_images(&window, &request, fragment_start, anchor, &slots, &times);
+        for (slot, result) in slots.iter().zip(made) {
+            let image = &mut images[*slot];
+            match result {
+                Some(Ok(content)) => {
+                    image.error = None;
+                    image.image_content = Some(content);
+                }
+                Some(Err(())) => image.error = Some(ImageError::MediaError),
+                None => image.error = Some(ImageError::NoMedia),
+            }
+        }
+    }
+    Ok(GetImagesOutput {
+        images,
+        next_token: (last < request.slots).then(|| token(last, &request.fingerprint)),
+    })
+}
+
+/// The images of `slots` (at `times`) in one fragment: `None` where its frames do not reach the
+/// slot, `Some(Err)` where the image cannot be made.
+fn fragment_images(
+    window: &timeline::Window<'_>,
+    request: &Request,
+    fragment_start: UnixMillis,
+    anchor: Option<UnixMillis>,
+    slots: &[usize],
+    times: &[UnixMillis],
+) -> Vec<Option<Result<String, ()>>> {
+    let media_error = || slots.iter().map(|_| Some(Err(()))).collect();
+    let Some(entry) = window.current.tracks.get(TRACK) else {
+        return media_error();
+    };
+    let Ok(info) = timeline::track_info(entry) else {
+        return media_error();
+    };
+    let Ok(samples) = timeline::samples(window, TRACK) else {
+        return media_error();
+    };
+    let millis = |t: u64| i64::try_from(t).ok().and_then(Nanos::from_millis);
+    let Some(media_start) = anchor
+        .and_then(|t| millis(t.0))
+        .or_else(|| samples.iter().map(|s| s.pts).min())
+    else {
+        return slots.iter().map(|_| None).collect();
+    };
+    let end = samples
+        .iter()
+        .filter_map(|s| s.pts.checked_add(s.duration))
+        .max();
+    // The sample each slot shows: the last by presentation time at or before the slot's time.
+    let chosen: Vec<Option<usize>> = slots
+        .iter()
+        .map(|&slot| {
+            let offset = millis(times[slot].0.saturating_sub(fragment_start.0))?;
+            let target = media_start.checked_add(offset)?;
+            if end.is_none_or(|end| target >= end) {
+                return None;
+            }
+            samples
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.pts <= target)
+                .max_by_key(|(_, s)| s.pts)
+                .map(|(i, _)| i)
+        })
+        .collect();
+    if chosen.iter().all(Option::is_none) {
+        return slots.iter().map(|_| None).collect();
+    }
+    let Ok(mut decoder) = decoder_for(&info.codec) else {
+        return chosen.iter().map(|c| c.map(|_| Err(()))).collect();
+    };
+    let pictures = decode_needed(decoder.as_mut(), &samples, &chosen);
+    let mut encoded: HashMap<usize, Result<String, ()>> = HashMap::new();
+    chosen
+        .iter()
+        .map(|c| {
+            let sample = (*c)?;
+            Some(
+                encoded
+                    .entry(sample)
+                    .or_insert_with(|| {
+                        let picture = pictures.get(&sample).ok_or(())?;
+                        image_content(picture, request)
+                    })
+                    .clone(),
+            )
+        })
+        .collect()
+}
+
+/// Decodes `samples` (decode order) from the keyframe before the first chosen one through the
+/// last chosen one and keeps the chosen pictures, by sample index. Pictures come out in
+/// presentation order, so the k-th is the decoded sample with the k-th smallest pts; when the
+/// decoder gives fewer pictures than frames (damage), none is kept.
+fn decode_needed(
+    decoder: &mut dyn FrameDecoder,
+    samples: &[Sample],
+    chosen: &[Option<usize>],
+) -> HashMap<usize, Yuv420> {
+    let mut kept = HashMap::new();
+    let (Some(&first), Some(&last)) =
+        (chosen.iter().flatten().min(), chosen.iter().flatten().max())
+    else {
+        return kept;
+    };
+    let Some(from) = samples[..=first].iter().rposition(|s| s.keyframe) else {
+        return kept;
+    };
+    let decoded = &samples[from..=last];
+    let mut by_pts: Vec<usize> = (from..=last).collect();
+    by_pts.sort_by_key(|&i| (samples[i].pts, i));
+    let mut pictures = Vec::new();
+    for sample in decoded {
+        match decoder.decode(&sample.data, sample.keyframe) {
+            Ok(out) => pictures.extend(out),
+            Err(_) => return kept,
+        }
+    }
+    match decoder.flush() {
+        Ok(out) => pictures.extend(out),
+        Err(_) => return kept,
+    }
+    if pictures.len() != decoded.len() {
+        return kept;
+    }
+    for (picture, sample) in pictures.into_iter().zip(by_pts) {
+        if chosen.contains(&Some(sample)) {
+            kept.insert(sample, picture);
+        }
+    }
+    kept
+}
+
+/// The base64 ImageContent of `picture` as the request asks, or `Err` (MEDIA_ERROR) when it cannot
+/// be made or exceeds [`MAX_IMAGE_CONTENT`].
+fn image_content(picture: &Yuv420, request: &Request) -> Result<String, ()> {
+    let size = picture::target_size(
+        (picture.width, picture.height),
+        request.size.0,
+        request.size.1,
+    );
+    let bytes = picture::encode(picture, size, request.format).map_err(|_| ())?;
+    let content = base64::engine::general_purpose::STANDARD.encode(bytes);
+    if content.len() > MAX_IMAGE_CONTENT {
+        return Err(());
+    }
+    Ok(content)
+}
+
+/// Checks `input` as the service does (spec §1.7, §4.1).
+fn validate(input: &GetImagesInput) -> Result<Request, ApiError> {
+    let mut validation = Validation::new();
+    if let Some(interval) = input.sampling_interval {
+        validation.check(
+            interval >= MIN_INTERVAL_MS,
+            interval,
+            "samplingInterval",
+            "have value greater than or equal to 200",
+        );
+    }
+    if let Some(width) = input.width_pixels {
+        validation.check(
+            (1..=3840).contains(&width),
+            width,
+            "widthPixels",
+            "have value between 1 and 3840",
+        );
+    }
+    if let Some(height) = input.height_pixels {
+        validation.check(
+            (1..=2160).contains(&height),
+            height,
+            "heightPixels",
+            "have value between 1 and 2160",
+        );
+    }
+    if let Some(max) = input.max_results {
+        validation.check(
+            (1..=100).contains(&max),
+            max,
+            "maxResults",
+            "have value between 1 and 100",
+        );
+    }
+    if let Some(config) = &input.format_config {
+        validation.check(
+            config.len() == 1,
+            config.len(),
+            "formatConfig",
+            "have length between 1 and 1",
+        );
+        for (key, value) in config {
+            validation.check(
+                key == "JPEGQuality",
+                key,
+                "formatConfig.key",
+                "satisfy enum value set: [JPEGQuality]",
+            );
+            validation.check(
+                value.len() <= 256
+                    && !value.is_empty()
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+                value,
+                "formatConfig.value",
+                "satisfy regular expression pattern: ^[a-zA-Z_0-9]+",
+            );
+        }
+    }
+    validation.finish()?;
+    let invalid = |message: String| ApiError::InvalidArgument { message };
+    let (start, end) = (input.start_timestamp, input.end_timestamp);
+    if end < start {
+        return Err(invalid(
+            "EndTimestamp must be equal to or after StartTimestamp".into(),
+        ));
+    }
+    let span = end.0 - start.0;
+    if span > MAX_RANGE_MS {
+        return Err(invalid(
+            "The time range between StartTimestamp and EndTimestamp must not exceed 300 seconds"
+                .into(),
+        ));
+    }
+    let quality = match input
+        .format_config
+        .as_ref()
+        .and_then(|c| c.get("JPEGQuality"))
+    {
+        None => 80,
+        Some(text) => text
+            .parse::<u8>()
+            .ok()
+            .filter(|q| (1..=100).contains(q))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "JPEGQuality {text} is not an integer from 1 to 100"
+                ))
+            })?,
+    };
+    let interval = input
+        .sampling_interval
+        .map_or(DEFAULT_INTERVAL_MS, |i| i.unsigned_abs());
+    // span ≤ 300 000 and interval ≥ 200: at most 1501 slots.
+    let slots = if span < interval {
+        1
+    } else {
+        (span / interval) as usize + 1
+    };
+    let fingerprint = fingerprint(input, interval);
+    let first = match &input.next_token {
+        None => 0,
+        Some(text) => from_token(text, &fingerprint)
+            .filter(|&first| first < slots)
+            .ok_or_else(|| invalid("NextToken is not a token of this request".into()))?,
+    };
+    let page = input
+        .max_results
+        .map_or(PAGE_SIZE, |m| (m as usize).min(PAGE_SIZE))
+        .min(slots - first);
+    let pixels = |value: Option<i64>| value.and_then(|v| u32::try_from(v).ok());
+    Ok(Request {
+        kind: input.image_selector_type,
+        start,
+        slots,
+        interval,
+        format: match input.format {
+            Format::Jpeg => ImageFormat::Jpeg { quality },
+            Format::Png => ImageFormat::Png,
+        },
+        size: (pixels(input.width_pixels), pixels(input.height_pixels)),
+        first,
+        page,
+        fingerprint,
+    })
+}
+
+/// What a NextToken is bound to: the stream, selector, range and interval of its request.
+fn fingerprint(input: &GetImagesInput, interval: u64) -> [u8; 8] {
+    let text = format!(
+        "{:?}|{:?}|{:?}|{}|{}|{interval}",
+        input.stream_name,
+        input.stream_arn,
+        input.image_selector_type,
+        input.start_timestamp.0,
+        input.end_timestamp.0
+    );
+    let digest = Sha256::digest(text.as_bytes());
+    let mut out = [0; 8];
+    out.copy_from_slice(&digest[..8]);
+    out
+}
+
+/// Token version byte.
+const TOKEN_VERSION: u8 = 1;
+
+/// NextToken: version, next slot (u32 big-endian), request fingerprint; URL-safe base64.
+fn token(next: usize, fingerprint: &[u8; 8]) -> String {
+    let mut bytes = vec![TOKEN_VERSION];
+    bytes.extend_from_slice(&u32::try_from(next).unwrap_or(u32::MAX).to_be_bytes());
+    bytes.extend_from_slice(fingerprint);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The next slot a token names, if it is one of this request's.
+fn from_token(text: &str, fingerprint: &[u8; 8]) -> Option<usize> {
+    let bytes = URL_SAFE_NO_PAD.decode(text).ok()?;
+    let (&version, rest) = bytes.split_first()?;
+    let (next, bound) = rest.split_first_chunk::<4>()?;
+    (version == TOKEN_VERSION && bound == fingerprint)
+        .then(|| usize::try_from(u32::from_be_bytes(*next)).ok())
+        .flatten()
+}

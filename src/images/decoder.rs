@@ -1,0 +1,188 @@
+//! The decoder seam: access units of one video track in decode order in, pictures in
+//! presentation order out. H.264 through OpenH264 (the `openh264` crate builds Cisco's decoder
+//! from source); H.265 has no decoder in this build.
+
+use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
+use openh264::formats::YUVSource;
+
+use crate::codec::{AvcConfig, CodecConfig};
+
+/// A picture: 8-bit Y, Cb, Cr planes, chroma at half width and height (rounded up), rows packed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Yuv420 {
+    /// Width in pixels (the displayed size, after the SPS cropping window).
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// `width * height` luma samples.
+    pub y: Vec<u8>,
+    /// Cb samples, `width.div_ceil(2) * height.div_ceil(2)`.
+    pub u: Vec<u8>,
+    /// Cr samples, as `u`.
+    pub v: Vec<u8>,
+}
+
+/// A picture could not be decoded (MEDIA_ERROR for the images that needed it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The codec or its profile has no decoder here (H.265, 10-bit, 4:2:2 ...).
+    #[error("no decoder for {0}")]
+    Unsupported(String),
+    /// A frame's NAL units do not fit its length prefixes.
+    #[error("a frame's NAL unit lengths overrun it")]
+    Framing,
+    /// The decoder refused the bitstream.
+    #[error("the decoder failed: {0}")]
+    Decoder(String),
+}
+
+/// Decodes one video track.
+pub trait FrameDecoder {
+    /// Feeds one access unit (the sample as stored, length-prefixed NAL units) in decode order;
+    /// `keyframe` marks the start of a decodable run. Returns the pictures that became ready, in
+    /// presentation order.
+    ///
+    /// # Errors
+    /// The access unit cannot be decoded.
+    fn decode(&mut self, access_unit: &[u8], keyframe: bool) -> Result<Vec<Yuv420>, DecodeError>;
+
+    /// Returns the pictures still held back for reordering, in presentation order.
+    ///
+    /// # Errors
+    /// The decoder fails.
+    fn flush(&mut self) -> Result<Vec<Yuv420>, DecodeError>;
+}
+
+/// A decoder for a track of `codec`.
+///
+/// # Errors
+/// [`DecodeError::Unsupported`] for audio, H.265 and H.264 that is not 8-bit 4:2:0 (OpenH264
+/// decodes Baseline, Main and High 8-bit 4:2:0 only).
+pub fn decoder_for(codec: &CodecConfig) -> Result<Box<dyn FrameDecoder>, DecodeError> {
+    match codec {
+        CodecConfig::Avc(avc) => Ok(Box::new(H264Decoder::new(avc)?)),
+        CodecConfig::Hevc(_) => Err(DecodeError::Unsupported(
+            "H.265 (this build decodes H.264 only)".into(),
+        )),
+        CodecConfig::Aac(_) | CodecConfig::G711(_) => {
+            Err(DecodeError::Unsupported("an audio track".into()))
+        }
+    }
+}
+
+/// H.264 through OpenH264: samples are rewritten to Annex B, the avcC parameter sets before each
+/// keyframe.
+pub struct H264Decoder {
+    decoder: Decoder,
+    /// Start code + SPS/PPS of the avcC, fed before each keyframe.
+    parameter_sets: Vec<u8>,
+    /// The length-prefix size of the samples' NAL units.
+    length_size: usize,
+    /// Reused Annex B buffer.
+    annex_b: Vec<u8>,
+}
+
+/// The Annex B start code.
+const START_CODE: [u8; 4] = [0, 0, 0, 1];
+
+impl H264Decoder {
+    /// A decoder for the track `avc` describes.
+    ///
+    /// # Errors
+    /// [`DecodeError::Unsupported`] for other than 8-bit 4:2:0; [`DecodeError::Decoder`] when
+    /// OpenH264 cannot start.
+    pub fn new(avc: &AvcConfig) -> Result<H264Decoder, DecodeError> {
+        if avc.chroma_format_idc() != 1 || avc.bit_depth_luma() != 8 || avc.bit_depth_chroma() != 8
+        {
+            return Err(DecodeError::Unsupported(format!(
+                "H.264 with chroma_format_idc {} and {}-bit luma (OpenH264 decodes 8-bit 4:2:0)",
+                avc.chroma_format_idc(),
+                avc.bit_depth_luma()
+            )));
+        }
+        let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
+        let decoder = Decoder::with_api_config(openh264::OpenH264API::from_source(), config)
+            .map_err(|e| DecodeError::Decoder(e.to_string()))?;
+        let mut parameter_sets = Vec::new();
+        for nal in avc.sps().iter().chain(avc.pps()) {
+            parameter_sets.extend_from_slice(&START_CODE);
+            parameter_sets.extend_from_slice(nal);
+        }
+        Ok(H264Decoder {
+            decoder,
+            parameter_sets,
+            length_size: usize::from(avc.nal_length_size()),
+            annex_b: Vec::new(),
+        })
+    }
+}
+
+impl FrameDecoder for H264Decoder {
+    fn decode(&mut self, access_unit: &[u8], keyframe: bool) -> Result<Vec<Yuv420>, DecodeError> {
+        // Copy: OpenH264 reads Annex B, the archive stores length-prefixed NAL units.
+        self.annex_b.clear();
+        if keyframe {
+            self.annex_b.extend_from_slice(&self.parameter_sets);
+        }
+        let mut rest = access_unit;
+        while !rest.is_empty() {
+            let (prefix, tail) = rest
+                .split_at_checked(self.length_size)
+                .ok_or(DecodeError::Framing)?;
+            let length = prefix
+                .iter()
+                .fold(0usize, |n, &b| (n << 8) | usize::from(b));
+            let (nal, tail) = tail.split_at_checked(length).ok_or(DecodeError::Framing)?;
+            self.annex_b.extend_from_slice(&START_CODE);
+            self.annex_b.extend_from_slice(nal);
+            rest = tail;
+        }
+        let picture = self
+            .decoder
+            .decode(&self.annex_b)
+            .map_err(|e| DecodeError::Decoder(e.to_string()))?;
+        picture.map(|p| owned(&p)).into_iter().collect()
+    }
+
+    fn flush(&mut self) -> Result<Vec<Yuv420>, DecodeError> {
+        let pictures = self
+            .decoder
+            .flush_remaining()
+            .map_err(|e| DecodeError::Decoder(e.to_string()))?;
+        pictures.iter().map(owned).collect()
+    }
+}
+
+/// The picture OpenH264 lends, copied out of its buffers (they are reused by the next call).
+fn owned(picture: &DecodedYUV<'_>) -> Result<Yuv420, DecodeError> {
+    let (width, height) = picture.dimensions();
+    let (y_stride, u_stride, v_stride) = picture.strides();
+    let (chroma_width, chroma_height) = (width.div_ceil(2), height.div_ceil(2));
+    let plane = |data: &[u8], stride: usize, w: usize, h: usize| {
+        let mut out = Vec::with_capacity(w * h);
+        for row in data.chunks(stride).take(h) {
+            out.extend_from_slice(row.get(..w).unwrap_or(row));
+        }
+        out
+    };
+    let yuv = Yuv420 {
+        width,
+        height,
+        y: plane(picture.y(), y_stride, width, height),
+        u: plane(picture.u(), u_stride, chroma_width, chroma_height),
+        v: plane(picture.v(), v_stride, chroma_width, chroma_height),
+    };
+    let complete = yuv.y.len() == width * height
+        && yuv.u.len() == chroma_width * chroma_height
+        && yuv.v.len() == yuv.u.len()
+        && width > 0
+        && height > 0;
+    if complete {
+        Ok(yuv)
+    } else {
+        Err(DecodeError::Decoder(format!(
+            "a {width}x{height} picture with short planes"
+        )))
+    }
+}

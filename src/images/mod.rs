@@ -1,0 +1,8 @@
+//! Stills for GetImages (spec §1.7): a [`FrameDecoder`] turns one video track's access units into
+//! YUV 4:2:0 pictures (the rest of GetImages never names a codec library), [`picture`] converts,
+//! scales and encodes them as JPEG or PNG.
+
+mod decoder;
+pub mod picture;
+
+pub use decoder::{DecodeError, FrameDecoder, H264Decoder, Yuv420, decoder_for};

@@ -1,0 +1,468 @@
+//! GetImages (spec §1.7) against ffmpeg: each image, decoded by the `image` crate, has the luma of
+//! the frame ffmpeg decodes from the source under the same rule (the last frame whose pts is at or
+//! before the slot): PSNR ≥ 40 dB for PNG at source size, ≥ 30 dB for JPEG quality 80 and for
+//! scaled images against ffmpeg's Lanczos scaling. Slots, NO_MEDIA, MEDIA_ERROR, paging and the
+//! service's validation errors are checked against the request's own arithmetic.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use base64::Engine as _;
+use kvs_remux::api::images::{Format, GetImagesInput, GetImagesOutput, ImageError, get_images};
+use kvs_remux::archive::TimestampKind;
+use kvs_remux::{Archive, UnixMillis};
+
+/// H.264 fixtures: Baseline, High with B-frames and AAC, an odd cropped size.
+const H264: [&str; 3] = ["h264-baseline", "h264-high-aac", "h264-cropped"];
+
+/// A request over `[start, end]` ms, producer time, every `interval` ms.
+fn request(start: u64, end: u64, interval: i64, format: Format) -> GetImagesInput {
+    GetImagesInput {
+        stream_name: Some("s".into()),
+        stream_arn: None,
+        image_selector_type: TimestampKind::Producer,
+        start_timestamp: UnixMillis(start),
+        end_timestamp: UnixMillis(end),
+        sampling_interval: Some(interval),
+        format,
+        format_config: None,
+        width_pixels: None,
+        height_pixels: None,
+        max_results: Some(100),
+        next_token: None,
+    }
+}
+
+/// Every page of `input`.
+fn all_pages(archive: &Archive, mut input: GetImagesInput) -> GetImagesOutput {
+    let mut out = get_images(archive, &input).unwrap();
+    while let Some(token) = out.next_token.take() {
+        input.next_token = Some(token);
+        let page = get_images(archive, &input).unwrap();
+        out.images.extend(page.images);
+        out.next_token = page.next_token;
+    }
+    out
+}
+
+/// The source's video frames as ffmpeg decodes them: (pts in ms, RGB24 bytes), in presentation
+/// order, scaled to `size` with Lanczos when given. The fixtures' Cluster times count from the
+/// stream's producer epoch, so pts are moved to start at `first` (the first fragment's producer
+/// timestamp).
+fn ffmpeg_frames(
+    source: &Path,
+    size: Option<(u32, u32)>,
+    first: u64,
+) -> (u32, u32, Vec<(u64, Vec<u8>)>) {
+    let mut ffprobe = support::tool("ffprobe").unwrap();
+    ffprobe
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args(["-show_entries", "stream=width,height", "-of", "csv=p=0"])
+        .arg(source);
+    let probed = support::run(ffprobe);
+    let (w, h) = probed.trim().split_once(',').unwrap();
+    let (w, h): (u32, u32) = size.unwrap_or((w.parse().unwrap(), h.parse().unwrap()));
+    let mut ffprobe = support::tool("ffprobe").unwrap();
+    ffprobe
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "frame=best_effort_timestamp_time",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(source);
+    let times: Vec<u64> = support::run(ffprobe)
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').parse::<f64>().ok())
+        .map(|s| (s * 1000.0).round() as u64)
+        .collect();
+    let earliest = *times.iter().min().unwrap();
+    let times: Vec<u64> = times.iter().map(|t| t - earliest + first).collect();
+    let mut ffmpeg = support::tool("ffmpeg").unwrap();
+    ffmpeg
+        .args(["-v", "error", "-i"])
+        .arg(source)
+        .args(["-map", "0:v:0", "-fps_mode", "passthrough"])
+        .args(["-vf", &format!("scale={w}:{h}:flags=lanczos")])
+        .args(["-pix_fmt", "rgb24", "-f", "rawvideo", "-"]);
+    let output = ffmpeg.output().unwrap();
+    assert!(output.status.success());
+    let frame = (w * h * 3) as usize;
+    assert_eq!(
+        output.stdout.len(),
+        frame * times.len(),
+        "{source:?}: frames"
+    );
+    let frames = times
+        .into_iter()
+        .zip(output.stdout.chunks(frame).map(<[u8]>::to_vec))
+        .collect();
+    (w, h, frames)
+}
+
+/// Luma (BT.601) PSNR of two RGB24 pictures of the same size.
+fn luma_psnr(a: &[u8], b: &[u8]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    let luma =
+        |p: &[u8]| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]);
+    let mse = a
+        .chunks(3)
+        .zip(b.chunks(3))
+        .map(|(x, y)| (luma(x) - luma(y)).powi(2))
+        .sum::<f64>()
+        / (a.len() / 3) as f64;
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (255.0f64.powi(2) / mse).log10()
+    }
+}
+
+/// Every image of every H.264 fixture at 250 ms over its whole span, PNG at source size, JPEG
+/// at quality 80 and PNG at width 160: each the frame ffmpeg picks, by luma PSNR.
+#[test]
+fn images_are_the_frames_ffmpeg_decodes() {
+    if support::tool("ffmpeg").is_none() {
+        return;
+    }
+    for name in H264 {
+        let source = support::fixture(name);
+        let archive = Archive::open(&source).unwrap();
+        let index = archive.index();
+        let first = index
+            .get(index.media()[0])
+            .unwrap()
+            .producer_timestamp
+            .unwrap()
+            .0;
+        let cases: [(Format, Option<u32>, f64); 3] = [
+            (Format::Png, None, 40.0),
+            (Format::Jpeg, None, 30.0),
+            (Format::Png, Some(160), 30.0),
+        ];
+        for (format, width, threshold) in cases {
+            let mut input = request(first, first + 300_000, 250, format);
+            input.width_pixels = width.map(i64::from);
+            let out = all_pages(&archive, input);
+            let size = width.map(|w| {
+                let (sw, sh) = archive_size(&source);
+                (
+                    w,
+                    ((u64::from(w) * u64::from(sh) + u64::from(sw) / 2) / u64::from(sw)) as u32,
+                )
+            });
+            let (w, h, frames) = ffmpeg_frames(&source, size, first);
+            let mut made = 0;
+            for image in &out.images {
+                let Some(content) = &image.image_content else {
+                    continue;
+                };
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(content)
+                    .unwrap();
+                let decoded = image::load_from_memory(&bytes).unwrap().to_rgb8();
+                assert_eq!((decoded.width(), decoded.height()), (w, h), "{name}");
+                let (pts, expected) = frames
+                    .iter()
+                    .filter(|(pts, _)| *pts <= image.time_stamp.0)
+                    .max_by_key(|(pts, _)| *pts)
+                    .expect("a frame at or before an image's slot");
+                let psnr = luma_psnr(decoded.as_raw(), expected);
+                // Not a neighbouring frame: the ones before and after match worse.
+                let at = frames.iter().position(|(p, _)| p == pts).unwrap();
+                for neighbour in [at.checked_sub(1), Some(at + 1)].into_iter().flatten() {
+                    if let Some((other, frame)) = frames.get(neighbour) {
+                        let worse = luma_psnr(decoded.as_raw(), frame);
+                        assert!(
+                            worse < psnr,
+                            "{name}: frame {other} matches as well ({worse:.1} dB)"
+                        );
+                    }
+                }
+                assert!(
+                    psnr >= threshold,
+                    "{name} {format:?} {width:?}: slot {} (frame {pts}) luma PSNR {psnr:.1} dB",
+                    image.time_stamp.0
+                );
+                made += 1;
+            }
+            // Every slot from the first fragment's start to the last frame has an image.
+            let last = frames.iter().map(|(pts, _)| *pts).max().unwrap();
+            let expected = out
+                .images
+                .iter()
+                .filter(|i| i.time_stamp.0 >= first && i.time_stamp.0 <= last)
+                .count();
+            assert_eq!(made, expected, "{name} {format:?}: images");
+        }
+    }
+}
+
+/// The source's displayed size, as ffprobe reads it.
+fn archive_size(source: &Path) -> (u32, u32) {
+    let mut ffprobe = support::tool("ffprobe").unwrap();
+    ffprobe
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args(["-show_entries", "stream=width,height", "-of", "csv=p=0"])
+        .arg(source);
+    let probed = support::run(ffprobe);
+    let (w, h) = probed.trim().split_once(',').unwrap();
+    (w.parse().unwrap(), h.parse().unwrap())
+}
+
+/// Slots every SamplingInterval from Start through End (one at Start for a shorter range);
+/// NO_MEDIA before the first fragment, in a gap and after the end, never a repeated frame.
+#[test]
+fn slots_and_no_media_follow_the_fragments() {
+    let archive = Archive::open(&support::fixture("gap-1h")).unwrap();
+    let index = archive.index();
+    let starts: Vec<u64> = index
+        .media()
+        .iter()
+        .map(|&p| index.get(p).unwrap().producer_timestamp.unwrap().0)
+        .collect();
+    let first = starts[0];
+    let out = all_pages(
+        &archive,
+        request(first - 1000, first + 5000, 500, Format::Jpeg),
+    );
+    let times: Vec<u64> = out.images.iter().map(|i| i.time_stamp.0).collect();
+    let expected: Vec<u64> = (0..=12).map(|k| first - 1000 + k * 500).collect();
+    assert_eq!(times, expected);
+    assert_eq!(out.images[0].error, Some(ImageError::NoMedia));
+    assert_eq!(out.images[1].error, Some(ImageError::NoMedia));
+    assert!(
+        out.images[2].image_content.is_some(),
+        "a slot at the first fragment's start"
+    );
+    let short = get_images(&archive, &request(first, first + 100, 500, Format::Png)).unwrap();
+    assert_eq!(short.images.len(), 1);
+    assert!(short.images[0].image_content.is_some());
+    // In the hour-long gap: NO_MEDIA, not the last frame before it.
+    let gap_start = starts.windows(2).find(|w| w[1] - w[0] > 3_000_000).unwrap()[1] - 1_800_000;
+    let gap = get_images(
+        &archive,
+        &request(gap_start, gap_start + 2000, 1000, Format::Png),
+    )
+    .unwrap();
+    assert!(
+        gap.images
+            .iter()
+            .all(|i| i.error == Some(ImageError::NoMedia))
+    );
+    // Start inside a fragment leaves that fragment out (spec §1.7): NO_MEDIA until the next one.
+    let inside = get_images(
+        &archive,
+        &request(first + 200, starts[1] + 800, 200, Format::Png),
+    )
+    .unwrap();
+    for image in &inside.images {
+        let has = image.image_content.is_some();
+        assert_eq!(
+            has,
+            image.time_stamp.0 >= starts[1],
+            "{}",
+            image.time_stamp.0
+        );
+    }
+}
+
+/// Pages of at most 25 (MaxResults lowers it); NextToken resumes exactly; a token of another
+/// request is InvalidArgumentException.
+#[test]
+fn pages_resume_exactly() {
+    let archive = Archive::open(&support::fixture("h264-baseline")).unwrap();
+    let start = archive
+        .index()
+        .get(archive.index().media()[0])
+        .unwrap()
+        .producer_timestamp
+        .unwrap()
+        .0;
+    let whole = all_pages(&archive, request(start, start + 10_000, 200, Format::Jpeg));
+    assert_eq!(whole.images.len(), 51);
+    let mut input = request(start, start + 10_000, 200, Format::Jpeg);
+    input.max_results = None;
+    let page = get_images(&archive, &input).unwrap();
+    assert_eq!(page.images.len(), 25);
+    input.max_results = Some(7);
+    let mut pages = Vec::new();
+    loop {
+        let page = get_images(&archive, &input).unwrap();
+        pages.push(page.images.len());
+        let Some(token) = page.next_token else { break };
+        input.next_token = Some(token);
+    }
+    assert_eq!(pages, [7, 7, 7, 7, 7, 7, 7, 2]);
+    input.next_token = Some(
+        get_images(&archive, &request(start, start + 9000, 200, Format::Jpeg))
+            .unwrap()
+            .next_token
+            .unwrap(),
+    );
+    assert_eq!(
+        get_images(&archive, &input).unwrap_err().code(),
+        "InvalidArgumentException"
+    );
+    assert_eq!(
+        whole,
+        all_pages(&archive, request(start, start + 10_000, 200, Format::Jpeg))
+    );
+}
+
+/// Track 1 not video (AAC only), and H.265 without a decoder in this build: MEDIA_ERROR per image.
+#[test]
+fn undecodable_tracks_are_media_errors() {
+    for name in ["aac-only", "h265-main-aac"] {
+        let archive = Archive::open(&support::fixture(name)).unwrap();
+        let start = archive
+            .index()
+            .get(archive.index().media()[0])
+            .unwrap()
+            .producer_timestamp
+            .unwrap()
+            .0;
+        let out = get_images(&archive, &request(start, start + 2000, 500, Format::Png)).unwrap();
+        assert!(!out.images.is_empty());
+        assert!(
+            out.images
+                .iter()
+                .all(|i| i.error == Some(ImageError::MediaError)),
+            "{name}"
+        );
+    }
+}
+
+/// Every validation of spec §1.7 is InvalidArgumentException.
+#[test]
+fn validation_errors_name_the_exception() {
+    let archive = Archive::open(&support::fixture("h264-baseline")).unwrap();
+    let base = request(1_700_000_000_000, 1_700_000_010_000, 1000, Format::Jpeg);
+    let bad: Vec<GetImagesInput> = vec![
+        GetImagesInput {
+            sampling_interval: Some(199),
+            ..base.clone()
+        },
+        GetImagesInput {
+            width_pixels: Some(0),
+            ..base.clone()
+        },
+        GetImagesInput {
+            width_pixels: Some(3841),
+            ..base.clone()
+        },
+        GetImagesInput {
+            height_pixels: Some(2161),
+            ..base.clone()
+        },
+        GetImagesInput {
+            max_results: Some(0),
+            ..base.clone()
+        },
+        GetImagesInput {
+            max_results: Some(101),
+            ..base.clone()
+        },
+        GetImagesInput {
+            end_timestamp: UnixMillis(1_699_999_999_999),
+            ..base.clone()
+        },
+        GetImagesInput {
+            end_timestamp: UnixMillis(1_700_000_300_001),
+            ..base.clone()
+        },
+        GetImagesInput {
+            next_token: Some("garbage".into()),
+            ..base.clone()
+        },
+        GetImagesInput {
+            format_config: Some(BTreeMap::from([("JPEGQuality".into(), "0".into())])),
+            ..base.clone()
+        },
+        GetImagesInput {
+            format_config: Some(BTreeMap::from([("Quality".into(), "80".into())])),
+            ..base.clone()
+        },
+        GetImagesInput {
+            format_config: Some(BTreeMap::from([("JPEGQuality".into(), "8 0".into())])),
+            ..base.clone()
+        },
+    ];
+    for input in bad {
+        let error = get_images(&archive, &input).unwrap_err();
+        assert_eq!(error.code(), "InvalidArgumentException", "{input:?}");
+    }
+    let exact = GetImagesInput {
+        end_timestamp: UnixMillis(1_700_000_300_000),
+        ..base
+    };
+    assert!(get_images(&archive, &exact).is_ok());
+}
+
+/// The CLI: `get-images` prints the service's JSON (TimeStamp in epoch seconds) and writes
+/// `<ms>.jpg` files ffprobe opens.
+#[test]
+fn cli_writes_images_ffprobe_opens() {
+    if support::tool("ffprobe").is_none() {
+        return;
+    }
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("get-images");
+    let _ = std::fs::remove_dir_all(&dir);
+    let output = Command::new(env!("CARGO_BIN_EXE_kvs-remux"))
+        .arg("get-images")
+        .arg(support::fixture("h264-high-aac"))
+        .args(["--image-selector-type", "PRODUCER_TIMESTAMP"])
+        .args([
+            "--start-timestamp",
+            "2023-11-14T22:13:20.133Z",
+            "--end-timestamp",
+            "1700000002.133",
+        ])
+        .args([
+            "--sampling-interval",
+            "1000",
+            "--format",
+            "JPEG",
+            "--format-config",
+            "JPEGQuality=90",
+        ])
+        .arg("--output-dir")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let stamps: Vec<f64> = json["Images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["TimeStamp"].as_f64().unwrap())
+        .collect();
+    assert_eq!(
+        stamps,
+        [1_700_000_000.133, 1_700_000_001.133, 1_700_000_002.133]
+    );
+    for ms in [1_700_000_000_133u64, 1_700_000_001_133, 1_700_000_002_133] {
+        let file = dir.join(format!("{ms}.jpg"));
+        let mut ffprobe = support::tool("ffprobe").unwrap();
+        ffprobe
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=codec_name",
+                "-of",
+                "csv=p=0",
+            ])
+            .arg(&file);
+        assert_eq!(support::run(ffprobe).trim(), "mjpeg");
+    }
+}
