@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v mkvextract >/dev/null || missing+=(mkvtoolnix)
+# nasm: the openh264 crate assembles OpenH264's SIMD decoder with it (without it, a C decoder ~2x slower).
+command -v nasm >/dev/null || missing+=(nasm)
 command -v python3 >/dev/null || missing+=(python3)
 command -v gst-launch-1.0 >/dev/null || missing+=(gstreamer1.0-tools)
 [ -x /usr/bin/time ] || missing+=(time)

@@ -9,7 +9,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use rayon::prelude::*;
+
 use crate::archive::{Archive, Selection, TimestampKind};
+use crate::codec::CodecConfig;
 use crate::error::ApiError;
 use crate::images::picture::{self, ImageFormat};
 use crate::images::{FrameDecoder, Yuv420, decoder_for};
@@ -192,14 +195,25 @@ pub fn get_images(archive: &Archive, input: &GetImagesInput) -> Result<GetImages
         })
         .collect();
     let mut walk = Walk::new(archive, wanted.iter().map(|&i| selected[i]).collect());
+    let mut jobs = Vec::with_capacity(wanted.len());
     while let Some((walked, window)) = walk.next_window()? {
         let fragment = wanted[walked];
-        let fragment_start = starts[fragment];
         let slots: Vec<usize> = (0..images.len())
             .filter(|&s| owners[s] == Some(fragment))
             .collect();
-        let anchor = window.current.producer_timestamp;
-        let made = fragment_images(&window, &request, fragment_start, anchor, &slots, &times);
+        let targets: Vec<u64> = slots
+            .iter()
+            .map(|&s| times[s].0.saturating_sub(starts[fragment].0))
+            .collect();
+        jobs.push((slots, plan(&window, &targets)));
+    }
+    // Choice (issue 13): fragments decode in parallel on rayon's pool, the only threads of the
+    // library; results are placed by slot, so the order stays by time.
+    let made: Vec<Vec<Made>> = jobs
+        .par_iter()
+        .map(|(_, plan)| make(plan, &request))
+        .collect();
+    for ((slots, _), made) in jobs.iter().zip(made) {
         for (slot, result) in slots.iter().zip(made) {
             let image = &mut images[*slot];
             match result {
@@ -218,43 +232,56 @@ pub fn get_images(archive: &Archive, input: &GetImagesInput) -> Result<GetImages
     })
 }
 
-/// The images of `slots` (at `times`) in one fragment: `None` where its frames do not reach the
-/// slot, `Some(Err)` where the image cannot be made.
-fn fragment_images(
-    window: &timeline::Window<'_>,
-    request: &Request,
-    fragment_start: UnixMillis,
-    anchor: Option<UnixMillis>,
-    slots: &[usize],
-    times: &[UnixMillis],
-) -> Vec<Option<Result<String, ()>>> {
-    let media_error = || slots.iter().map(|_| Some(Err(()))).collect();
+/// One slot's outcome: `None` for NO_MEDIA, `Some(Err)` for MEDIA_ERROR, else the base64 image.
+type Made = Option<Result<String, ()>>;
+
+/// What one fragment's slots need.
+enum Plan {
+    /// Every slot gets the same outcome (no media, or track 1 unusable), one per slot.
+    Each(Vec<Made>),
+    /// Decode: per slot, the index of the sample it shows, if any.
+    Decode {
+        /// Track 1's configuration.
+        codec: CodecConfig,
+        /// Track 1's samples in decode order.
+        samples: Vec<Sample>,
+        /// Per slot, the sample it shows.
+        chosen: Vec<Option<usize>>,
+    },
+}
+
+/// The plan for slots at `targets` (ms after the fragment's start) in `window.current`: each
+/// slot shows the fragment's last frame by presentation time at or before it, measured from the
+/// fragment's producer timestamp (where its frame times count from, spec §7.1), if the frames
+/// reach the slot.
+fn plan(window: &timeline::Window<'_>, targets: &[u64]) -> Plan {
+    let each = |made: Made| Plan::Each(targets.iter().map(|_| made.clone()).collect());
     let Some(entry) = window.current.tracks.get(TRACK) else {
-        return media_error();
+        return each(Some(Err(())));
     };
     let Ok(info) = timeline::track_info(entry) else {
-        return media_error();
+        return each(Some(Err(())));
     };
     let Ok(samples) = timeline::samples(window, TRACK) else {
-        return media_error();
+        return each(Some(Err(())));
     };
     let millis = |t: u64| i64::try_from(t).ok().and_then(Nanos::from_millis);
-    let Some(media_start) = anchor
+    let Some(media_start) = window
+        .current
+        .producer_timestamp
         .and_then(|t| millis(t.0))
         .or_else(|| samples.iter().map(|s| s.pts).min())
     else {
-        return slots.iter().map(|_| None).collect();
+        return each(None);
     };
     let end = samples
         .iter()
         .filter_map(|s| s.pts.checked_add(s.duration))
         .max();
-    // The sample each slot shows: the last by presentation time at or before the slot's time.
-    let chosen: Vec<Option<usize>> = slots
+    let chosen: Vec<Option<usize>> = targets
         .iter()
-        .map(|&slot| {
-            let offset = millis(times[slot].0.saturating_sub(fragment_start.0))?;
-            let target = media_start.checked_add(offset)?;
+        .map(|&offset| {
+            let target = media_start.checked_add(millis(offset)?)?;
             if end.is_none_or(|end| target >= end) {
                 return None;
             }
@@ -267,12 +294,29 @@ fn fragment_images(
         })
         .collect();
     if chosen.iter().all(Option::is_none) {
-        return slots.iter().map(|_| None).collect();
+        return each(None);
     }
-    let Ok(mut decoder) = decoder_for(&info.codec) else {
+    Plan::Decode {
+        codec: info.codec,
+        samples,
+        chosen,
+    }
+}
+
+/// The outcomes of a plan: the needed frames decoded once, each chosen picture encoded once.
+fn make(plan: &Plan, request: &Request) -> Vec<Made> {
+    let (codec, samples, chosen) = match plan {
+        Plan::Each(made) => return made.clone(),
+        Plan::Decode {
+            codec,
+            samples,
+            chosen,
+        } => (codec, samples, chosen),
+    };
+    let Ok(mut decoder) = decoder_for(codec) else {
         return chosen.iter().map(|c| c.map(|_| Err(()))).collect();
     };
-    let pictures = decode_needed(decoder.as_mut(), &samples, &chosen);
+    let pictures = decode_needed(decoder.as_mut(), samples, chosen);
     let mut encoded: HashMap<usize, Result<String, ()>> = HashMap::new();
     chosen
         .iter()
@@ -312,22 +356,31 @@ fn decode_needed(
     let decoded = &samples[from..=last];
     let mut by_pts: Vec<usize> = (from..=last).collect();
     by_pts.sort_by_key(|&i| (samples[i].pts, i));
+    // The k-th picture out is the k-th decoded sample by pts: keep it when a slot chose it.
+    let mut out = 0usize;
+    let mut keep = || {
+        let wanted = by_pts
+            .get(out)
+            .is_some_and(|sample| chosen.contains(&Some(*sample)));
+        out += 1;
+        wanted
+    };
     let mut pictures = Vec::new();
     for sample in decoded {
-        match decoder.decode(&sample.data, sample.keyframe) {
-            Ok(out) => pictures.extend(out),
+        match decoder.decode(&sample.data, sample.keyframe, &mut keep) {
+            Ok(ready) => pictures.extend(ready),
             Err(_) => return kept,
         }
     }
-    match decoder.flush() {
-        Ok(out) => pictures.extend(out),
+    match decoder.flush(&mut keep) {
+        Ok(ready) => pictures.extend(ready),
         Err(_) => return kept,
     }
     if pictures.len() != decoded.len() {
         return kept;
     }
     for (picture, sample) in pictures.into_iter().zip(by_pts) {
-        if chosen.contains(&Some(sample)) {
+        if let Some(picture) = picture {
             kept.insert(sample, picture);
         }
     }

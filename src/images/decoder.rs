@@ -40,18 +40,25 @@ pub enum DecodeError {
 /// Decodes one video track.
 pub trait FrameDecoder {
     /// Feeds one access unit (the sample as stored, length-prefixed NAL units) in decode order;
-    /// `keyframe` marks the start of a decodable run. Returns the pictures that became ready, in
-    /// presentation order.
+    /// `keyframe` marks the start of a decodable run. Returns one entry per picture that became
+    /// ready, in presentation order: the picture when `keep` (asked once per picture, in order)
+    /// wants it, else `None` (a picture nobody wants is never copied out of the decoder).
     ///
     /// # Errors
     /// The access unit cannot be decoded.
-    fn decode(&mut self, access_unit: &[u8], keyframe: bool) -> Result<Vec<Yuv420>, DecodeError>;
+    fn decode(
+        &mut self,
+        access_unit: &[u8],
+        keyframe: bool,
+        keep: &mut dyn FnMut() -> bool,
+    ) -> Result<Vec<Option<Yuv420>>, DecodeError>;
 
-    /// Returns the pictures still held back for reordering, in presentation order.
+    /// The pictures still held back for reordering, in presentation order, as [`Self::decode`].
     ///
     /// # Errors
     /// The decoder fails.
-    fn flush(&mut self) -> Result<Vec<Yuv420>, DecodeError>;
+    fn flush(&mut self, keep: &mut dyn FnMut() -> bool)
+    -> Result<Vec<Option<Yuv420>>, DecodeError>;
 }
 
 /// A decoder for a track of `codec`.
@@ -119,7 +126,12 @@ impl H264Decoder {
 }
 
 impl FrameDecoder for H264Decoder {
-    fn decode(&mut self, access_unit: &[u8], keyframe: bool) -> Result<Vec<Yuv420>, DecodeError> {
+    fn decode(
+        &mut self,
+        access_unit: &[u8],
+        keyframe: bool,
+        keep: &mut dyn FnMut() -> bool,
+    ) -> Result<Vec<Option<Yuv420>>, DecodeError> {
         // Copy: OpenH264 reads Annex B, the archive stores length-prefixed NAL units.
         self.annex_b.clear();
         if keyframe {
@@ -142,15 +154,24 @@ impl FrameDecoder for H264Decoder {
             .decoder
             .decode(&self.annex_b)
             .map_err(|e| DecodeError::Decoder(e.to_string()))?;
-        picture.map(|p| owned(&p)).into_iter().collect()
+        picture
+            .iter()
+            .map(|p| keep().then(|| owned(p)).transpose())
+            .collect()
     }
 
-    fn flush(&mut self) -> Result<Vec<Yuv420>, DecodeError> {
+    fn flush(
+        &mut self,
+        keep: &mut dyn FnMut() -> bool,
+    ) -> Result<Vec<Option<Yuv420>>, DecodeError> {
         let pictures = self
             .decoder
             .flush_remaining()
             .map_err(|e| DecodeError::Decoder(e.to_string()))?;
-        pictures.iter().map(owned).collect()
+        pictures
+            .iter()
+            .map(|p| keep().then(|| owned(p)).transpose())
+            .collect()
     }
 }
 
