@@ -3,10 +3,11 @@
 # ffmpeg ratios live here, criterion figures in `cargo bench`): parsing (`inspect`, issue 1),
 # MKV→fMP4 and GetClip (issue 5), MKV→TS (issue 6), and ListFragments / GetMediaForFragmentList on a
 # 10 000-fragment archive (issue 11, scripts/bench-archive.sh), and the static HLS/DASH exports against
-# ffmpeg's HLS and DASH muxers (issue 12, scripts/bench-hls.sh).
+# ffmpeg's HLS and DASH muxers (issue 12, scripts/bench-hls.sh), and GetImages against ffmpeg's fps filter
+# (issue 13, scripts/bench-images.sh).
 #
 #   scripts/bench.sh                      # 600-s 1080p archive (~600 MB) + a 60-s one for RSS
-#   BENCH_ONLY=fmp4,clip scripts/bench.sh # sections: parse, fmp4, clip, ts, archive, hls (default: all)
+#   BENCH_ONLY=fmp4,clip scripts/bench.sh # sections: parse, fmp4, clip, ts, archive, hls, images (default: all)
 #   BENCH_SECONDS=120 scripts/bench.sh    # shorter main archive (keep it >= 100 MB, ~100 s)
 #   BENCH_CRITERION=1 scripts/bench.sh    # also run `cargo bench --bench parse` on the archive
 #   BENCH_REMUX_CRITERION=0 scripts/bench.sh  # skip `cargo bench --bench remux` (in-process ratios)
@@ -78,11 +79,11 @@ results=bench-data/bench-results.txt
 cleanup() { rm -rf "$shm_copy" "$shm_dir"; }
 trap cleanup EXIT
 
-only="${BENCH_ONLY:-parse,fmp4,clip,ts,archive,hls}"
+only="${BENCH_ONLY:-parse,fmp4,clip,ts,archive,hls,images}"
 for section in ${only//,/ }; do
   case "$section" in
-    parse|fmp4|clip|ts|archive|hls) ;;
-    *) echo "bench: unknown BENCH_ONLY section $section (parse, fmp4, clip, ts, archive, hls)" >&2; exit 2 ;;
+    parse|fmp4|clip|ts|archive|hls|images) ;;
+    *) echo "bench: unknown BENCH_ONLY section $section (parse, fmp4, clip, ts, archive, hls, images)" >&2; exit 2 ;;
   esac
 done
 want() { [[ ",$only," == *",$1,"* ]]; }
@@ -396,3 +397,4 @@ if want archive; then scripts/bench-archive.sh "$bin"; fi
 
 # Static HLS and DASH exports against ffmpeg's muxers (issue 12).
 if want hls; then scripts/bench-hls.sh "$archive" "$bin"; fi
+if want images; then scripts/bench-images.sh "$archive" "$bin"; fi

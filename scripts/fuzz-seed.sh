@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 real=../shared/testdata/real
 limit=$((2 << 20))
 
-mkv_targets=(ebml mkv_reader push_parser fmp4 clip ts actions inspector multi_file fragment_index list_fragments pack)
+mkv_targets=(ebml mkv_reader push_parser fmp4 clip ts actions inspector multi_file fragment_index list_fragments pack images)
 # session_token reads any bytes (its first byte picks a mode); codec private data serves as seeds.
 cpd_targets=(avcc hvcc aac_asc waveformatex session_token)
 declare -A prefix=(
@@ -22,6 +22,7 @@ declare -A prefix=(
   [multi_file]="43 40 00 80 00 c0 00 00 00 00 00 00 00 00 00"
   [list_fragments]="0f 01 00 03 02 02 0a 05"
   [pack]="01"
+  [images]="0f 01 00 03 02 02 02 21"
 )
 
 for t in "${mkv_targets[@]}" "${cpd_targets[@]}" nal_frame; do

@@ -19,7 +19,7 @@ shift || true
 scripts/fuzz-seed.sh
 cd fuzz
 
-matroska=" ebml mkv_reader push_parser fmp4 clip ts actions inspector multi_file fragment_index list_fragments pack "
+matroska=" ebml mkv_reader push_parser fmp4 clip ts actions inspector multi_file fragment_index list_fragments pack images "
 targets=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
 mkdir -p artifacts
 # Build every target first: build time is not fuzzing time, and a build failure stops here.

@@ -169,6 +169,11 @@ fn list_fragments() {
 }
 
 #[test]
+fn images() {
+    replay("images", &mkv_seeds(), fuzz_checks::images);
+}
+
+#[test]
 fn pack() {
     replay("pack", &mkv_seeds(), fuzz_checks::pack);
 }

@@ -36,7 +36,7 @@ pub fn option_bytes(target: &str) -> usize {
 }
 
 /// Leading option bytes per target (see the module docs).
-pub const OPTION_BYTES: [(&str, usize); 8] = [
+pub const OPTION_BYTES: [(&str, usize); 9] = [
     ("push_parser", PUSH_OPTIONS),
     ("clip", RANGE_OPTIONS),
     ("ts", 1),
@@ -45,12 +45,14 @@ pub const OPTION_BYTES: [(&str, usize); 8] = [
     ("fragment_index", RANGE_OPTIONS),
     ("list_fragments", LIST_OPTIONS),
     ("pack", 1),
+    ("images", IMAGES_OPTIONS),
 ];
 
 const PUSH_OPTIONS: usize = 8;
 const RANGE_OPTIONS: usize = 6;
 const ACTION_OPTIONS: usize = 9;
 const MULTI_OPTIONS: usize = 15;
+const IMAGES_OPTIONS: usize = RANGE_OPTIONS + 2;
 
 /// Option prefixes the replay test puts before each seed file (the first is all zeros).
 /// scripts/fuzz-seed.sh writes the second one (its `prefix` table must stay equal to this).
@@ -66,6 +68,8 @@ pub fn seed_prefixes(target: &str) -> Vec<Vec<u8>> {
         "list_fragments" => vec![0x0F, 0x01, 0x00, 0x03, 0x02, 0x02, 0x0A, 0x05],
         // 500-ms fragments.
         "pack" => vec![0x01],
+        // Server selector from fragment 1 to 2 s after fragment 3, every 600 ms, PNG at width 33.
+        "images" => vec![0x0F, 0x01, 0x00, 0x03, 0x02, 0x02, 0x02, 0x21],
         // H.265 allowed; fragments 0, 1, one past the end and usize::MAX; the fragment's first,
         // second and first track, and track number 7.
         "actions" => vec![0x01, 0x00, 0x00, 0x01, 0x01, 0xFE, 0x00, 0xFF, 0x87],
@@ -1502,4 +1506,94 @@ pub fn pack(data: &[u8]) {
     assert_eq!(numbers.len(), chunks.len(), "one fragment per chunk");
     assert!(numbers.windows(2).all(|w| w[0] < w[1]), "numbers increase");
     assert_eq!(seen, expected, "the packed frames are the input's");
+}
+
+/// GetImages (the decode path): the range of the options (start and end default to the first and
+/// last fragment), SamplingInterval 200 ms × (1 + byte 6), byte 7: bit 0 PNG else JPEG, bits 1–7
+/// a width (0: source size). One page: Ok or InvalidArgumentException (a range over 300 s, End
+/// before Start, damage read in a fragment); the page's slots are
+/// the request's (from Start, one per interval, at most 25); each image is an error or a JPEG/PNG
+/// whose base64 fits the service's limit.
+pub fn images(data: &[u8]) {
+    use base64::Engine as _;
+    use kvs_remux::api::images::{Format, GetImagesInput, MAX_IMAGE_CONTENT, get_images};
+    let Some((options, rest)) = options::<IMAGES_OPTIONS>(data) else {
+        return;
+    };
+    let Ok(archive) = Archive::from_bytes(Bytes::copy_from_slice(rest)) else {
+        return;
+    };
+    let index = archive.index();
+    let range_options: [u8; RANGE_OPTIONS] = options[..RANGE_OPTIONS].try_into().expect("6 bytes");
+    let kind = kind_of(options[0]);
+    let (start, end) = range(&range_options, index, kind);
+    let times: Vec<u64> = index
+        .fragments()
+        .iter()
+        .filter_map(|f| f.timestamp(kind))
+        .map(|t| t.0)
+        .collect();
+    let start = start.unwrap_or(UnixMillis(times.iter().copied().min().unwrap_or(0)));
+    let end = end.unwrap_or(UnixMillis(times.iter().copied().max().unwrap_or(0)));
+    let interval = 200 * (1 + i64::from(options[6]));
+    let input = GetImagesInput {
+        stream_name: Some("fuzz".into()),
+        stream_arn: None,
+        image_selector_type: kind,
+        start_timestamp: start,
+        end_timestamp: end,
+        sampling_interval: Some(interval),
+        format: if options[7] & 1 != 0 {
+            Format::Png
+        } else {
+            Format::Jpeg
+        },
+        format_config: None,
+        width_pixels: (options[7] >> 1 != 0).then_some(i64::from(options[7] >> 1)),
+        height_pixels: None,
+        max_results: None,
+        next_token: None,
+    };
+    let page = match get_images(&archive, &input) {
+        Ok(page) => page,
+        Err(error) => {
+            // A range the service refuses, or damage met while reading a fragment again.
+            assert_eq!(error.code(), "InvalidArgumentException", "{error}");
+            return;
+        }
+    };
+    assert!(
+        end >= start && end.0 - start.0 <= 300_000,
+        "accepted a range over 300 s"
+    );
+    let span = end.0 - start.0;
+    let slots = if span < interval as u64 {
+        1
+    } else {
+        span / interval as u64 + 1
+    };
+    assert_eq!(page.images.len() as u64, slots.min(25), "page size");
+    assert_eq!(page.next_token.is_some(), slots > 25, "NextToken");
+    for (k, image) in page.images.iter().enumerate() {
+        assert_eq!(
+            image.time_stamp.0,
+            start.0 + k as u64 * interval as u64,
+            "slot time"
+        );
+        match (&image.error, &image.image_content) {
+            (Some(_), None) => {}
+            (None, Some(content)) => {
+                assert!(content.len() <= MAX_IMAGE_CONTENT);
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(content)
+                    .expect("base64");
+                let magic: &[u8] = match input.format {
+                    Format::Png => b"\x89PNG",
+                    Format::Jpeg => b"\xFF\xD8\xFF",
+                };
+                assert!(bytes.starts_with(magic), "not a {:?}", input.format);
+            }
+            other => panic!("an image with both or neither of error and content: {other:?}"),
+        }
+    }
 }

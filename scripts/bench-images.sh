@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# GetImages against ffmpeg on the same archive, in the same hyperfine run (issue 13): one JPEG per
+# second over the first 300 s (GetImages' longest range) of an H.264 archive,
+#   ours    kvs-remux get-images ARCHIVE --start-timestamp S --end-timestamp S+300
+#                    --sampling-interval 1000 --format JPEG [--width-pixels 640] --output-dir DIR
+#   ffmpeg  ffmpeg -t 300 -i ARCHIVE -vf fps=1 -q:v 3 DIR/out%04d.jpg   (and with scale=640:-2)
+# outputs on tmpfs, plus peak RSS of each (/usr/bin/time -v). Called by scripts/bench.sh (section
+# `images`), or alone:
+#   scripts/bench-images.sh ARCHIVE [BIN]     (BIN defaults to target/release/kvs-remux)
+# Results are appended to bench-data/bench-images-results.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+archive="${1:?usage: scripts/bench-images.sh ARCHIVE [BIN]}"
+bin="${2:-target/release/kvs-remux}"
+[ -x "$bin" ] || cargo build --release --locked --quiet
+shm="/dev/shm/kvs-remux-bench-images-$$"
+results=bench-data/bench-images-results.txt
+csv=$(mktemp)
+trap 'rm -rf "$shm" "$csv"' EXIT
+mkdir -p bench-data
+
+# The first fragment's producer timestamp (epoch seconds) starts the range.
+start=$("$bin" list-fragments "$archive" --max-results 1 |
+  awk -F': ' '/"ProducerTimestamp"/ { gsub(/,/, "", $2); print $2; exit }')
+end=$(awk -v s="$start" 'BEGIN { printf "%.3f", s + 300 }')
+ours="$bin get-images $archive --image-selector-type PRODUCER_TIMESTAMP --start-timestamp $start \
+--end-timestamp $end --sampling-interval 1000 --format JPEG"
+ff="ffmpeg -nostdin -v quiet -y -t 300 -i $archive"
+fresh="rm -rf $shm && mkdir -p $shm/ff"
+hyperfine -N --warmup 1 --runs 3 --export-csv "$csv" --style basic --prepare "bash -c '$fresh'" \
+  -n full-ours "$ours --output-dir $shm/ours" \
+  -n full-ffmpeg "$ff -vf fps=1 -q:v 3 $shm/ff/out%04d.jpg" \
+  -n 640-ours "$ours --width-pixels 640 --output-dir $shm/ours" \
+  -n 640-ffmpeg "$ff -vf fps=1,scale=640:-2 -q:v 3 $shm/ff/out%04d.jpg" >&2
+
+median() { awk -F, -v c="$1" '$1 == c { print $4 }' "$csv"; }
+peak_mib() {
+  rm -rf "$shm/ours" "$shm/ff" && mkdir -p "$shm/ff"
+  /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }'
+}
+{
+  echo
+  echo "kvs-remux GetImages, $(date -u +%FT%TZ), $(nproc) cores, page cache warm, outputs on tmpfs"
+  echo "archive: $archive; 300 JPEG images, 1 per second from $start"
+  echo
+  printf '%-8s %10s %10s %10s %16s %16s\n' size "ours s" "ffmpeg s" "vs ffmpeg" "ours RSS MiB" "ffmpeg RSS MiB"
+  for row in full 640; do
+    width=()
+    scale=fps=1
+    if [ "$row" = 640 ]; then width=(--width-pixels 640); scale=fps=1,scale=640:-2; fi
+    # shellcheck disable=SC2086
+    printf '%-8s %10.2f %10.2f %9.2fx %16s %16s\n' "$row" "$(median "$row-ours")" "$(median "$row-ffmpeg")" \
+      "$(awk -v a="$(median "$row-ffmpeg")" -v b="$(median "$row-ours")" 'BEGIN { print a / b }')" \
+      "$(peak_mib $ours "${width[@]}" --output-dir "$shm/ours")" \
+      "$(peak_mib $ff -vf "$scale" -q:v 3 "$shm/ff/out%04d.jpg")"
+  done
+} | tee -a "$results"
