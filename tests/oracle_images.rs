@@ -466,3 +466,64 @@ fn cli_writes_images_ffprobe_opens() {
         assert_eq!(support::run(ffprobe).trim(), "mjpeg");
     }
 }
+
+/// H.264 that OpenH264 cannot decode (High 10, High 4:2:2), made by ffmpeg and packed by
+/// `kvs-remux pack`: MEDIA_ERROR for every image, no failed request.
+#[test]
+fn high_bit_depth_and_422_are_media_errors() {
+    let Some(_) = support::tool("ffmpeg") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("images-profiles");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (pix_fmt, profile) in [("yuv420p10le", "high10"), ("yuv422p", "high422")] {
+        let plain = dir.join(format!("{profile}.mkv"));
+        let packed = dir.join(format!("{profile}-kvs.mkv"));
+        let mut ffmpeg = support::tool("ffmpeg").unwrap();
+        ffmpeg
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc=size=320x240:rate=15",
+            ])
+            .args([
+                "-t",
+                "2",
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                pix_fmt,
+                "-profile:v",
+                profile,
+            ])
+            .args(["-g", "15"])
+            .arg(&plain);
+        support::run(ffmpeg);
+        let status = Command::new(env!("CARGO_BIN_EXE_kvs-remux"))
+            .arg("pack")
+            .arg(&plain)
+            .arg(&packed)
+            .args(["--stream-start", "2023-11-14T22:13:20Z"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let archive = Archive::open(&packed).unwrap();
+        let out = get_images(
+            &archive,
+            &request(1_700_000_000_000, 1_700_000_001_500, 500, Format::Png),
+        )
+        .unwrap();
+        assert_eq!(out.images.len(), 4);
+        assert!(
+            out.images
+                .iter()
+                .all(|i| i.error == Some(ImageError::MediaError)),
+            "{profile}: {:?}",
+            out.images.iter().map(|i| i.error).collect::<Vec<_>>()
+        );
+    }
+}

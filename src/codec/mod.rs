@@ -13,7 +13,7 @@ mod g711;
 mod hevc;
 pub mod nal;
 #[cfg(test)]
-mod test_fixtures;
+pub(crate) mod test_fixtures;
 
 use std::fmt;
 

@@ -207,3 +207,49 @@ fn owned(picture: &DecodedYUV<'_>) -> Result<Yuv420, DecodeError> {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::test_fixtures::cpd;
+
+    /// Garbage behind valid length prefixes is the decoder's error or no picture, never a panic;
+    /// a length prefix that overruns the frame is a framing error.
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for name in ["h264-baseline", "h264-main", "h264-high"] {
+            let avc = AvcConfig::parse(&cpd(name)).expect("fixture avcC");
+            let mut decoder = H264Decoder::new(&avc).expect("8-bit 4:2:0");
+            let mut keep = || true;
+            let size = usize::from(avc.nal_length_size());
+            let mut state = 0x2545_F491_u32;
+            for round in 0..64u32 {
+                let length = 1 + (round * 37) % 900;
+                let mut frame = length.to_be_bytes()[4 - size..].to_vec();
+                for _ in 0..length {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    frame.push(state.to_le_bytes()[0]);
+                }
+                // Ok or Err: the decoder's call; a panic fails the test.
+                let _ = decoder.decode(&frame, round % 8 == 0, &mut keep);
+            }
+            // As above: whatever the decoder answers, it must not panic.
+            let _ = decoder.flush(&mut keep);
+            assert_eq!(
+                decoder.decode(&[0, 0, 0, 9, 0x65], true, &mut keep),
+                Err(DecodeError::Framing)
+            );
+        }
+    }
+
+    #[test]
+    fn audio_and_hevc_have_no_decoder() {
+        let aac = CodecConfig::parse("A_AAC", Some(&cpd("aac-lc-48k-stereo"))).expect("fixture");
+        assert!(matches!(
+            decoder_for(&aac),
+            Err(DecodeError::Unsupported(_))
+        ));
+    }
+}
