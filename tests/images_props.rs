@@ -1,0 +1,132 @@
+//! GetImages' slots, NO_MEDIA and paging against a brute-force model of spec §1.7 over random
+//! archives (proptest): fragments of 100-ms AAC frames on track 1 (so a slot with media is
+//! MEDIA_ERROR, track 1 not being video, and one without is NO_MEDIA: no decoding involved),
+//! back to back or 25 s and more apart, a range that may start inside a fragment, any interval and
+//! MaxResults. The model: a slot every interval from Start through End (one at Start for a shorter
+//! range); fragments selected by start time in [Start, End]; a slot belongs to the latest selected
+//! fragment starting at or before it and has media while that fragment's frames last (to the next
+//! fragment's start when they follow each other, else 100 ms after its last frame).
+
+#[path = "support/mkv_build.rs"]
+mod mkv_build;
+
+use bytes::Bytes;
+use kvs_remux::api::images::{Format, GetImagesInput, ImageError, get_images};
+use kvs_remux::archive::TimestampKind;
+use kvs_remux::{Archive, UnixMillis};
+use mkv_build::{KvsFragment, Track, simple_block};
+use proptest::prelude::*;
+
+const BASE: u64 = 1_700_000_000_000;
+const FRAME_MS: u64 = 100;
+
+/// One fragment: frames, and whether a long break (25 s + `gap` s) comes before it.
+#[derive(Debug, Clone)]
+struct Spec {
+    frames: u64,
+    gap: Option<u64>,
+}
+
+fn archive(specs: &[Spec]) -> (Archive, Vec<(u64, u64)>) {
+    let mut bytes = Vec::new();
+    let mut spans = Vec::new();
+    let mut at = BASE;
+    for (i, spec) in specs.iter().enumerate() {
+        if let Some(gap) = spec.gap {
+            at += 25_000 + gap * 1000;
+        }
+        let blocks: Vec<Vec<u8>> = (0..spec.frames)
+            .map(|k| simple_block(1, (k * FRAME_MS) as i16, true, &[0x21, 0x10, 0x04]))
+            .collect();
+        let track = Track::aac(1).with_default_duration(FRAME_MS * 1_000_000);
+        bytes.extend(KvsFragment::new(i as u64 + 1, at, vec![track], &blocks).to_bytes());
+        spans.push((at, at + spec.frames * FRAME_MS));
+        at += spec.frames * FRAME_MS;
+    }
+    // Back to back, a fragment's last frame lasts until the next fragment starts.
+    for i in 1..spans.len() {
+        if specs[i].gap.is_none() {
+            spans[i - 1].1 = spans[i].0;
+        }
+    }
+    (Archive::from_bytes(Bytes::from(bytes)).unwrap(), spans)
+}
+
+/// The model's answer per slot: (time, has media).
+fn model(spans: &[(u64, u64)], start: u64, end: u64, interval: u64) -> Vec<(u64, bool)> {
+    let count = if end - start < interval {
+        1
+    } else {
+        (end - start) / interval + 1
+    };
+    let selected: Vec<&(u64, u64)> = spans
+        .iter()
+        .filter(|(s, _)| *s >= start && *s <= end)
+        .collect();
+    (0..count)
+        .map(|k| {
+            let t = start + k * interval;
+            let owner = selected.iter().rev().find(|(s, _)| *s <= t);
+            (t, owner.is_some_and(|(_, e)| t < *e))
+        })
+        .collect()
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (
+        1u64..30,
+        prop_oneof![3 => Just(None), 1 => (0u64..100).prop_map(Some)],
+    )
+        .prop_map(|(frames, gap)| Spec { frames, gap })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn slots_and_pages_follow_the_model(
+        specs in prop::collection::vec(spec(), 1..8),
+        start_offset in -3000i64..20_000,
+        length in 0u64..300_001,
+        interval in 200u64..5000,
+        max_results in 1i64..40,
+    ) {
+        let (archive, spans) = archive(&specs);
+        let start = BASE.checked_add_signed(start_offset).unwrap();
+        let end = start + length;
+        let expected = model(&spans, start, end, interval);
+        let mut input = GetImagesInput {
+            stream_name: Some("s".into()),
+            stream_arn: None,
+            image_selector_type: TimestampKind::Server,
+            start_timestamp: UnixMillis(start),
+            end_timestamp: UnixMillis(end),
+            sampling_interval: Some(interval as i64),
+            format: Format::Jpeg,
+            format_config: None,
+            width_pixels: None,
+            height_pixels: None,
+            max_results: Some(max_results),
+            next_token: None,
+        };
+        let mut got = Vec::new();
+        loop {
+            let page = get_images(&archive, &input).unwrap();
+            let size = page.images.len();
+            got.extend(page.images);
+            match page.next_token {
+                Some(token) => {
+                    prop_assert_eq!(size as i64, max_results.min(25));
+                    input.next_token = Some(token);
+                }
+                None => break,
+            }
+        }
+        let answers: Vec<(u64, bool)> = got
+            .iter()
+            .map(|i| (i.time_stamp.0, i.error == Some(ImageError::MediaError)))
+            .collect();
+        prop_assert_eq!(answers, expected);
+        prop_assert!(got.iter().all(|i| i.image_content.is_none()
+            && matches!(i.error, Some(ImageError::MediaError | ImageError::NoMedia))));
+    }
+}
