@@ -8,6 +8,7 @@
 //! fragment's start when they follow each other, else 100 ms after its last frame).
 
 #[path = "support/mkv_build.rs"]
+#[expect(dead_code, reason = "these archives need AAC fragments only")]
 mod mkv_build;
 
 use bytes::Bytes;
