@@ -11,7 +11,9 @@ use std::path::Path;
 use std::process::Command;
 
 use base64::Engine as _;
-use kvs_remux::api::images::{Format, GetImagesInput, GetImagesOutput, ImageError, get_images};
+use kvs_remux::api::images::{
+    Format, GetImagesInput, GetImagesOutput, ImageError, ImagesOptions, get_images, get_images_with,
+};
 use kvs_remux::archive::TimestampKind;
 use kvs_remux::{Archive, UnixMillis};
 
@@ -37,11 +39,20 @@ fn request(start: u64, end: u64, interval: i64, format: Format) -> GetImagesInpu
 }
 
 /// Every page of `input`.
-fn all_pages(archive: &Archive, mut input: GetImagesInput) -> GetImagesOutput {
-    let mut out = get_images(archive, &input).unwrap();
+fn all_pages(archive: &Archive, input: GetImagesInput) -> GetImagesOutput {
+    all_pages_with(archive, input, ImagesOptions::default())
+}
+
+/// Every page of `input` with `options`.
+fn all_pages_with(
+    archive: &Archive,
+    mut input: GetImagesInput,
+    options: ImagesOptions,
+) -> GetImagesOutput {
+    let mut out = get_images_with(archive, &input, options).unwrap();
     while let Some(token) = out.next_token.take() {
         input.next_token = Some(token);
-        let page = get_images(archive, &input).unwrap();
+        let page = get_images_with(archive, &input, options).unwrap();
         out.images.extend(page.images);
         out.next_token = page.next_token;
     }
@@ -130,7 +141,7 @@ fn images_are_the_frames_ffmpeg_decodes() {
         return;
     }
     for name in H264 {
-        check_against_ffmpeg(name, &support::fixture(name), 250);
+        check_against_ffmpeg(name, &support::fixture(name), 250, ImagesOptions::default());
     }
 }
 
@@ -156,7 +167,12 @@ fn real_capture_images_are_the_frames_ffmpeg_decodes() {
             .first()
             .is_some_and(|t| t.number == 1 && t.codec_id == "V_MPEG4/ISO/AVC");
         if h264 {
-            check_against_ffmpeg(&path.display().to_string(), &path, 500);
+            check_against_ffmpeg(
+                &path.display().to_string(),
+                &path,
+                500,
+                ImagesOptions::default(),
+            );
             checked += 1;
         }
     }
@@ -170,7 +186,7 @@ fn real_capture_images_are_the_frames_ffmpeg_decodes() {
 const OPENH264_REFUSES: [&str; 1] = ["kinesis_video_renderer_example_output.mkv"];
 
 /// One source's images at every `interval` ms over its first 300 s against ffmpeg's frames.
-fn check_against_ffmpeg(name: &str, source: &Path, interval: i64) {
+fn check_against_ffmpeg(name: &str, source: &Path, interval: i64, options: ImagesOptions) {
     {
         let archive = Archive::open(source).unwrap();
         let index = archive.index();
@@ -188,7 +204,7 @@ fn check_against_ffmpeg(name: &str, source: &Path, interval: i64) {
         for (format, width, threshold) in cases {
             let mut input = request(first, first + 300_000, interval, format);
             input.width_pixels = width.map(i64::from);
-            let out = all_pages(&archive, input);
+            let out = all_pages_with(&archive, input, options);
             let size = width.map(|w| {
                 let (sw, sh) = archive_size(source);
                 (
@@ -254,6 +270,36 @@ fn check_against_ffmpeg(name: &str, source: &Path, interval: i64) {
             }
         }
     }
+}
+
+/// `--fill-from-previous-keyframe` (beyond the service) on the 1-h gap fixture: every slot from
+/// the first frame on has an image, those in the gap the last frame before it, as ffmpeg's frame
+/// at or before the slot; a start inside the first fragment still shows it.
+#[test]
+fn fill_from_previous_keyframe_fills_gaps() {
+    if support::tool("ffmpeg").is_none() {
+        return;
+    }
+    let fill = ImagesOptions {
+        fill_from_previous_keyframe: true,
+    };
+    check_against_ffmpeg("gap-1h", &support::fixture("gap-1h"), 1000, fill);
+    let archive = Archive::open(&support::fixture("gap-1h")).unwrap();
+    let first = archive.index().get(archive.index().media()[0]).unwrap();
+    let start = first.producer_timestamp.unwrap().0 + 300;
+    let out = all_pages_with(
+        &archive,
+        request(start, start + 400, 200, Format::Png),
+        fill,
+    );
+    assert!(out.images.iter().all(|i| i.image_content.is_some()));
+    let service = all_pages(&archive, request(start, start + 400, 200, Format::Png));
+    assert!(
+        service
+            .images
+            .iter()
+            .all(|i| i.error == Some(ImageError::NoMedia))
+    );
 }
 
 /// The source's displayed size, as ffprobe reads it.

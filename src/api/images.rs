@@ -159,13 +159,44 @@ struct Request {
 /// over 300 s, a FormatConfig other than `JPEGQuality` 1–100, or a NextToken not of this request;
 /// reading a fragment fails.
 pub fn get_images(archive: &Archive, input: &GetImagesInput) -> Result<GetImagesOutput, ApiError> {
+    get_images_with(archive, input, ImagesOptions::default())
+}
+
+/// Options beyond the service (all off: the service's behaviour).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImagesOptions {
+    /// `--fill-from-previous-keyframe`: a slot belongs to the latest fragment of the archive
+    /// starting at or before it, also one starting before StartTimestamp, and shows that
+    /// fragment's last frame at or before the slot even where the slot lies in a gap after it, so
+    /// every slot from the archive's first frame to its last gets an image.
+    pub fill_from_previous_keyframe: bool,
+}
+
+/// [`get_images`] with `options`.
+///
+/// # Errors
+/// As [`get_images`].
+pub fn get_images_with(
+    archive: &Archive,
+    input: &GetImagesInput,
+    options: ImagesOptions,
+) -> Result<GetImagesOutput, ApiError> {
     let request = validate(input)?;
     let index = archive.index();
+    let fill = options.fill_from_previous_keyframe;
     let selected = index.select(&Selection {
         kind: request.kind,
-        start: Some(input.start_timestamp),
+        start: (!fill).then_some(input.start_timestamp),
         end: Some(input.end_timestamp),
     });
+    let archive_last = index
+        .select(&Selection {
+            kind: request.kind,
+            start: None,
+            end: None,
+        })
+        .last()
+        .copied();
     let starts: Vec<UnixMillis> = selected
         .iter()
         .map(|&p| {
@@ -205,7 +236,9 @@ pub fn get_images(archive: &Archive, input: &GetImagesInput) -> Result<GetImages
             .iter()
             .map(|&s| times[s].0.saturating_sub(starts[fragment].0))
             .collect();
-        jobs.push((slots, plan(&window, &targets)));
+        // Filling, only the archive's last fragment ends where its frames do.
+        let open_ended = fill && Some(selected[fragment]) != archive_last;
+        jobs.push((slots, plan(&window, &targets, open_ended)));
     }
     // Choice (issue 13): fragments decode in parallel on rayon's pool, the only threads of the
     // library; results are placed by slot, so the order stays by time.
@@ -253,8 +286,8 @@ enum Plan {
 /// The plan for slots at `targets` (ms after the fragment's start) in `window.current`: each
 /// slot shows the fragment's last frame by presentation time at or before it, measured from the
 /// fragment's producer timestamp (where its frame times count from, spec §7.1), if the frames
-/// reach the slot.
-fn plan(window: &timeline::Window<'_>, targets: &[u64]) -> Plan {
+/// reach the slot (or always, when `open_ended`).
+fn plan(window: &timeline::Window<'_>, targets: &[u64], open_ended: bool) -> Plan {
     let each = |made: Made| Plan::Each(targets.iter().map(|_| made.clone()).collect());
     let Some(entry) = window.current.tracks.get(TRACK) else {
         return each(Some(Err(())));
@@ -282,7 +315,7 @@ fn plan(window: &timeline::Window<'_>, targets: &[u64]) -> Plan {
         .iter()
         .map(|&offset| {
             let target = media_start.checked_add(millis(offset)?)?;
-            if end.is_none_or(|end| target >= end) {
+            if !open_ended && end.is_none_or(|end| target >= end) {
                 return None;
             }
             samples

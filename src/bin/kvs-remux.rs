@@ -16,7 +16,7 @@ use kvs_remux::api::fmp4;
 use kvs_remux::api::get_clip::{self, ClipFragmentSelector, GetClipInput};
 use kvs_remux::api::get_media::{GetMediaForFragmentListInput, get_media_for_fragment_list};
 use kvs_remux::api::hls::{self, GetHlsStreamingSessionUrlInput, get_hls_streaming_session_url};
-use kvs_remux::api::images::{self, GetImagesInput, get_images};
+use kvs_remux::api::images::{self, GetImagesInput, get_images_with};
 use kvs_remux::api::inspect::{CpdChange, FragmentReport, Inspected, Inspector, TrackReport};
 use kvs_remux::api::list_fragments::{ListFragmentsInput, ListFragmentsOutput, list_fragments};
 use kvs_remux::api::pack::{self, PackOptions};
@@ -304,6 +304,11 @@ enum Command {
         /// all are written).
         #[arg(long, value_name = "DIR")]
         output_dir: Option<PathBuf>,
+        /// Beyond the service: a slot takes the last frame at or before it from the latest
+        /// fragment starting before it (also before --start-timestamp, also across a gap), so
+        /// every slot within the archive's frames gets an image.
+        #[arg(long)]
+        fill_from_previous_keyframe: bool,
         /// Fail on damaged input instead of using the fragments completed before the damage.
         #[arg(long)]
         strict: bool,
@@ -601,6 +606,7 @@ fn main() -> ExitCode {
             max_results,
             next_token,
             output_dir,
+            fill_from_previous_keyframe,
             strict,
         } => get_images_command(
             path.as_deref(),
@@ -618,6 +624,9 @@ fn main() -> ExitCode {
                 ("NextToken", next_token.map(Flag::Text)),
             ],
             output_dir.as_deref(),
+            images::ImagesOptions {
+                fill_from_previous_keyframe,
+            },
             strict,
         ),
         Command::Pack {
@@ -926,6 +935,7 @@ fn get_images_command(
     request: &RequestArgs,
     flags: Vec<(&str, Option<Flag>)>,
     output_dir: Option<&Path>,
+    options: images::ImagesOptions,
     strict: bool,
 ) -> Result<(), Failure> {
     let location = match (path, &request.archive_root) {
@@ -965,10 +975,10 @@ fn get_images_command(
         strict,
     )?;
     let one_page = input.max_results.is_some() || input.next_token.is_some();
-    let mut output = get_images(&archive, &input)?;
+    let mut output = get_images_with(&archive, &input, options)?;
     while !one_page && let Some(token) = output.next_token.take() {
         input.next_token = Some(token);
-        let page = get_images(&archive, &input)?;
+        let page = get_images_with(&archive, &input, options)?;
         output.images.extend(page.images);
         output.next_token = page.next_token;
     }
