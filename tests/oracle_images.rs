@@ -354,6 +354,20 @@ fn slots_and_no_media_follow_the_fragments() {
             .iter()
             .all(|i| i.error == Some(ImageError::NoMedia))
     );
+    // Each says why (`--verbose`), never serialized.
+    let reason = |image: &kvs_remux::api::images::Image| image.reason.clone().unwrap_or_default();
+    assert!(reason(&out.images[0]).starts_with("before the first fragment"));
+    assert!(reason(out.images.last().unwrap()).starts_with("after the frames of fragment"));
+    assert!(
+        gap.images
+            .iter()
+            .all(|i| reason(i).starts_with("no fragment starts"))
+    );
+    assert!(
+        !serde_json::to_string(&out)
+            .unwrap()
+            .contains("after the frames")
+    );
     // Start inside a fragment leaves that fragment out (spec §1.7): NO_MEDIA until the next one.
     let inside = get_images(
         &archive,

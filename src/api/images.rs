@@ -118,6 +118,9 @@ pub struct Image {
         skip_serializing_if = "Option::is_none"
     )]
     pub image_content: Option<String>,
+    /// Beyond the service, never serialized: why there is no image (`get-images --verbose`).
+    #[serde(skip)]
+    pub reason: Option<String>,
 }
 
 /// ImageError.
@@ -129,6 +132,16 @@ pub enum ImageError {
     /// The media there cannot be made an image (track 1 not video, not decodable, too large).
     #[serde(rename = "MEDIA_ERROR")]
     MediaError,
+}
+
+impl ImageError {
+    /// The service's name: `NO_MEDIA` or `MEDIA_ERROR`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ImageError::NoMedia => "NO_MEDIA",
+            ImageError::MediaError => "MEDIA_ERROR",
+        }
+    }
 }
 
 /// The checked request.
@@ -217,12 +230,21 @@ pub fn get_images_with(
         .collect();
     let mut wanted: Vec<usize> = owners.iter().flatten().copied().collect();
     wanted.dedup();
+    let before = match starts.first() {
+        None => "no fragment starts between StartTimestamp and EndTimestamp",
+        Some(_) if fill => "before the archive's first fragment",
+        Some(_) => {
+            "before the first fragment starting in the range (one starting before \
+             StartTimestamp is left out, as the service does)"
+        }
+    };
     let mut images: Vec<Image> = times
         .iter()
         .map(|&time_stamp| Image {
             time_stamp,
             error: Some(ImageError::NoMedia),
             image_content: None,
+            reason: Some(before.to_owned()),
         })
         .collect();
     let mut walk = Walk::new(archive, wanted.iter().map(|&i| selected[i]).collect());
@@ -250,12 +272,15 @@ pub fn get_images_with(
         for (slot, result) in slots.iter().zip(made) {
             let image = &mut images[*slot];
             match result {
-                Some(Ok(content)) => {
+                Ok(content) => {
                     image.error = None;
                     image.image_content = Some(content);
+                    image.reason = None;
                 }
-                Some(Err(())) => image.error = Some(ImageError::MediaError),
-                None => image.error = Some(ImageError::NoMedia),
+                Err((error, reason)) => {
+                    image.error = Some(error);
+                    image.reason = Some(reason);
+                }
             }
         }
     }
@@ -265,8 +290,8 @@ pub fn get_images_with(
     })
 }
 
-/// One slot's outcome: `None` for NO_MEDIA, `Some(Err)` for MEDIA_ERROR, else the base64 image.
-type Made = Option<Result<String, ()>>;
+/// One slot's outcome: the base64 image, or the error and why.
+type Made = Result<String, (ImageError, String)>;
 
 /// What one fragment's slots need.
 enum Plan {
@@ -280,6 +305,8 @@ enum Plan {
         samples: Vec<Sample>,
         /// Per slot, the sample it shows.
         chosen: Vec<Option<usize>>,
+        /// Why a slot without a sample has none.
+        gap: String,
     },
 }
 
@@ -288,16 +315,30 @@ enum Plan {
 /// fragment's producer timestamp (where its frame times count from, spec §7.1), if the frames
 /// reach the slot (or always, when `open_ended`).
 fn plan(window: &timeline::Window<'_>, targets: &[u64], open_ended: bool) -> Plan {
-    let each = |made: Made| Plan::Each(targets.iter().map(|_| made.clone()).collect());
+    let each = |error: ImageError, reason: String| {
+        Plan::Each(
+            targets
+                .iter()
+                .map(|_| Err((error, reason.clone())))
+                .collect(),
+        )
+    };
+    let number = &window.current.number;
     let Some(entry) = window.current.tracks.get(TRACK) else {
-        return each(Some(Err(())));
+        return each(
+            ImageError::MediaError,
+            format!("fragment {number} has no track 1"),
+        );
     };
-    let Ok(info) = timeline::track_info(entry) else {
-        return each(Some(Err(())));
+    let info = match timeline::track_info(entry) {
+        Ok(info) => info,
+        Err(error) => return each(ImageError::MediaError, error.to_string()),
     };
-    let Ok(samples) = timeline::samples(window, TRACK) else {
-        return each(Some(Err(())));
+    let samples = match timeline::samples(window, TRACK) {
+        Ok(samples) => samples,
+        Err(error) => return each(ImageError::MediaError, error.to_string()),
     };
+    let gap = format!("after the frames of fragment {number} (a gap or the end follows)");
     let millis = |t: u64| i64::try_from(t).ok().and_then(Nanos::from_millis);
     let Some(media_start) = window
         .current
@@ -305,7 +346,10 @@ fn plan(window: &timeline::Window<'_>, targets: &[u64], open_ended: bool) -> Pla
         .and_then(|t| millis(t.0))
         .or_else(|| samples.iter().map(|s| s.pts).min())
     else {
-        return each(None);
+        return each(
+            ImageError::NoMedia,
+            format!("fragment {number} has no frames"),
+        );
     };
     let end = samples
         .iter()
@@ -327,43 +371,74 @@ fn plan(window: &timeline::Window<'_>, targets: &[u64], open_ended: bool) -> Pla
         })
         .collect();
     if chosen.iter().all(Option::is_none) {
-        return each(None);
+        return each(ImageError::NoMedia, gap);
+    }
+    if !info.is_video() {
+        let reason = format!(
+            "track 1 of fragment {number} is {}, not video",
+            entry.codec_id
+        );
+        return Plan::Each(
+            chosen
+                .iter()
+                .map(|c| match c {
+                    Some(_) => Err((ImageError::MediaError, reason.clone())),
+                    None => Err((ImageError::NoMedia, gap.clone())),
+                })
+                .collect(),
+        );
     }
     Plan::Decode {
         codec: info.codec,
         samples,
         chosen,
+        gap,
     }
 }
 
 /// The outcomes of a plan: the needed frames decoded once, each chosen picture encoded once.
 fn make(plan: &Plan, request: &Request) -> Vec<Made> {
-    let (codec, samples, chosen) = match plan {
+    let (codec, samples, chosen, gap) = match plan {
         Plan::Each(made) => return made.clone(),
         Plan::Decode {
             codec,
             samples,
             chosen,
-        } => (codec, samples, chosen),
+            gap,
+        } => (codec, samples, chosen, gap),
     };
-    let Ok(mut decoder) = decoder_for(codec) else {
-        return chosen.iter().map(|c| c.map(|_| Err(()))).collect();
+    let no_media = || Err((ImageError::NoMedia, gap.clone()));
+    let mut decoder = match decoder_for(codec) {
+        Ok(decoder) => decoder,
+        Err(error) => {
+            let media_error = Err((ImageError::MediaError, error.to_string()));
+            return chosen
+                .iter()
+                .map(|c| c.map_or_else(no_media, |_| media_error.clone()))
+                .collect();
+        }
     };
     let pictures = decode_needed(decoder.as_mut(), samples, chosen);
-    let mut encoded: HashMap<usize, Result<String, ()>> = HashMap::new();
+    let mut encoded: HashMap<usize, Made> = HashMap::new();
     chosen
         .iter()
         .map(|c| {
-            let sample = (*c)?;
-            Some(
-                encoded
-                    .entry(sample)
-                    .or_insert_with(|| {
-                        let picture = pictures.get(&sample).ok_or(())?;
-                        image_content(picture, request)
-                    })
-                    .clone(),
-            )
+            let Some(sample) = *c else {
+                return no_media();
+            };
+            encoded
+                .entry(sample)
+                .or_insert_with(|| {
+                    let picture = pictures.get(&sample).ok_or_else(|| {
+                        (
+                            ImageError::MediaError,
+                            "the decoder gave no picture for the frame".to_owned(),
+                        )
+                    })?;
+                    image_content(picture, request)
+                        .map_err(|reason| (ImageError::MediaError, reason))
+                })
+                .clone()
         })
         .collect()
 }
@@ -420,18 +495,21 @@ fn decode_needed(
     kept
 }
 
-/// The base64 ImageContent of `picture` as the request asks, or `Err` (MEDIA_ERROR) when it cannot
-/// be made or exceeds [`MAX_IMAGE_CONTENT`].
-fn image_content(picture: &Yuv420, request: &Request) -> Result<String, ()> {
+/// The base64 ImageContent of `picture` as the request asks, or why it cannot be made (it
+/// exceeds [`MAX_IMAGE_CONTENT`], or encoding fails).
+fn image_content(picture: &Yuv420, request: &Request) -> Result<String, String> {
     let size = picture::target_size(
         (picture.width, picture.height),
         request.size.0,
         request.size.1,
     );
-    let bytes = picture::encode(picture, size, request.format).map_err(|_| ())?;
+    let bytes = picture::encode(picture, size, request.format).map_err(|e| e.to_string())?;
     let content = base64::engine::general_purpose::STANDARD.encode(bytes);
     if content.len() > MAX_IMAGE_CONTENT {
-        return Err(());
+        return Err(format!(
+            "the image's base64 is {} characters, over the service's {MAX_IMAGE_CONTENT}",
+            content.len()
+        ));
     }
     Ok(content)
 }

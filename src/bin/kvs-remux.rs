@@ -309,6 +309,9 @@ enum Command {
         /// every slot within the archive's frames gets an image.
         #[arg(long)]
         fill_from_previous_keyframe: bool,
+        /// Say on stderr why each slot without an image has none.
+        #[arg(long)]
+        verbose: bool,
         /// Fail on damaged input instead of using the fragments completed before the damage.
         #[arg(long)]
         strict: bool,
@@ -607,6 +610,7 @@ fn main() -> ExitCode {
             next_token,
             output_dir,
             fill_from_previous_keyframe,
+            verbose,
             strict,
         } => get_images_command(
             path.as_deref(),
@@ -627,6 +631,7 @@ fn main() -> ExitCode {
             images::ImagesOptions {
                 fill_from_previous_keyframe,
             },
+            verbose,
             strict,
         ),
         Command::Pack {
@@ -936,6 +941,7 @@ fn get_images_command(
     flags: Vec<(&str, Option<Flag>)>,
     output_dir: Option<&Path>,
     options: images::ImagesOptions,
+    verbose: bool,
     strict: bool,
 ) -> Result<(), Failure> {
     let location = match (path, &request.archive_root) {
@@ -981,6 +987,17 @@ fn get_images_command(
         let page = get_images_with(&archive, &input, options)?;
         output.images.extend(page.images);
         output.next_token = page.next_token;
+    }
+    if verbose {
+        for image in &output.images {
+            if let (Some(error), Some(reason)) = (image.error, &image.reason) {
+                eprintln!(
+                    "{}: {}: {reason}",
+                    image.time_stamp.to_iso8601(),
+                    error.name()
+                );
+            }
+        }
     }
     if let Some(dir) = output_dir {
         let extension = match input.format {
