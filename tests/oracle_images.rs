@@ -68,14 +68,7 @@ fn ffmpeg_frames(
     size: Option<(u32, u32)>,
     first: u64,
 ) -> (u32, u32, Vec<(u64, Vec<u8>)>) {
-    let mut ffprobe = support::tool("ffprobe").unwrap();
-    ffprobe
-        .args(["-v", "error", "-select_streams", "v:0"])
-        .args(["-show_entries", "stream=width,height", "-of", "csv=p=0"])
-        .arg(source);
-    let probed = support::run(ffprobe);
-    let (w, h) = probed.trim().split_once(',').unwrap();
-    let (w, h): (u32, u32) = size.unwrap_or((w.parse().unwrap(), h.parse().unwrap()));
+    let (w, h) = size.unwrap_or_else(|| archive_size(source));
     let mut ffprobe = support::tool("ffprobe").unwrap();
     ffprobe
         .args(["-v", "error", "-select_streams", "v:0"])

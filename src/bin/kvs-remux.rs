@@ -887,17 +887,7 @@ fn list_fragments_command(
     flags: ListFlags,
     strict: bool,
 ) -> Result<(), Failure> {
-    let location = match (path, &request.archive_root) {
-        (Some(path), None) => Location::Path(path),
-        (None, Some(root)) => Location::Root(root),
-        (None, None) => usage_error(
-            "list-fragments",
-            "give PATH, or --archive-root with --stream-name or --stream-arn",
-        ),
-        (Some(_), Some(_)) => {
-            usage_error("list-fragments", "give PATH or --archive-root, not both")
-        }
-    };
+    let location = location("list-fragments", path, request);
     let mut input: ListFragmentsInput = match &request.cli_input_json {
         Some(json) => parse_json("--cli-input-json", json)?,
         None => ListFragmentsInput::default(),
@@ -944,33 +934,8 @@ fn get_images_command(
     verbose: bool,
     strict: bool,
 ) -> Result<(), Failure> {
-    let location = match (path, &request.archive_root) {
-        (Some(path), None) => Location::Path(path),
-        (None, Some(root)) => Location::Root(root),
-        (None, None) => usage_error(
-            "get-images",
-            "give PATH, or --archive-root with --stream-name or --stream-arn",
-        ),
-        (Some(_), Some(_)) => usage_error("get-images", "give PATH or --archive-root, not both"),
-    };
-    let mut fields = match &request.cli_input_json {
-        Some(json) => parse_json::<Value>("--cli-input-json", json)?,
-        None => json!({}),
-    };
-    let Some(object) = fields.as_object_mut() else {
-        return Err(invalid_flag("--cli-input-json", "not a JSON object"));
-    };
-    for (field, flag) in flags {
-        let value = match flag {
-            None => continue,
-            Some(Flag::Text(text)) => Value::String(text),
-            Some(Flag::Number(n)) => Value::from(n),
-            Some(Flag::Structure(text)) => {
-                parse_structure::<Value>(&format!("--{}", kebab(field)), &text)?
-            }
-        };
-        object.insert(field.to_owned(), value);
-    }
+    let location = location("get-images", path, request);
+    let fields = request_fields(request, flags)?;
     let mut input: GetImagesInput =
         serde_json::from_value(fields).map_err(|e| invalid_flag("get-images", &e.to_string()))?;
     let (archive, inputs) = open_stream(
@@ -1022,6 +987,50 @@ fn get_images_command(
     print_json(&output)
 }
 
+/// Where a command's stream is: PATH, or `--archive-root` (with the stream named by flags or the
+/// request); exits with a usage error for neither or both.
+fn location<'a>(
+    subcommand: &str,
+    path: Option<&'a Path>,
+    request: &'a RequestArgs,
+) -> Location<'a> {
+    match (path, &request.archive_root) {
+        (Some(path), None) => Location::Path(path),
+        (None, Some(root)) => Location::Root(root),
+        (None, None) => usage_error(
+            subcommand,
+            "give PATH, or --archive-root with --stream-name or --stream-arn",
+        ),
+        (Some(_), Some(_)) => usage_error(subcommand, "give PATH or --archive-root, not both"),
+    }
+}
+
+/// The request JSON object: --cli-input-json (or `{}`) with each given flag's field set over it.
+fn request_fields<'f>(
+    request: &RequestArgs,
+    flags: impl IntoIterator<Item = (&'f str, Option<Flag>)>,
+) -> Result<Value, Failure> {
+    let mut input = match &request.cli_input_json {
+        Some(json) => parse_json::<Value>("--cli-input-json", json)?,
+        None => json!({}),
+    };
+    let Some(fields) = input.as_object_mut() else {
+        return Err(invalid_flag("--cli-input-json", "not a JSON object"));
+    };
+    for (field, flag) in flags {
+        let value = match flag {
+            None => continue,
+            Some(Flag::Text(text)) => Value::String(text),
+            Some(Flag::Number(n)) => Value::from(n),
+            Some(Flag::Structure(text)) => {
+                parse_structure::<Value>(&format!("--{}", kebab(field)), &text)?
+            }
+        };
+        fields.insert(field.to_owned(), value);
+    }
+    Ok(input)
+}
+
 /// A request field given as a flag: text (an enum), a number, or a structure (JSON or shorthand).
 enum Flag {
     Text(String),
@@ -1039,26 +1048,13 @@ fn session_url_command(
     session: &SessionArgs,
     flags: Vec<(&str, Option<Flag>)>,
 ) -> Result<(), Failure> {
-    let location = match (path, &request.archive_root) {
-        (Some(path), None) if path.as_os_str() == "-" => usage_error(
+    if path.is_some_and(|path| path.as_os_str() == "-") {
+        usage_error(
             subcommand,
             "a session reopens its stream for every request: give a file or a directory, not stdin",
-        ),
-        (Some(path), None) => Location::Path(path),
-        (None, Some(root)) => Location::Root(root),
-        (None, None) => usage_error(
-            subcommand,
-            "give PATH, or --archive-root with --stream-name or --stream-arn",
-        ),
-        (Some(_), Some(_)) => usage_error(subcommand, "give PATH or --archive-root, not both"),
-    };
-    let mut input = match &request.cli_input_json {
-        Some(json) => parse_json::<Value>("--cli-input-json", json)?,
-        None => json!({}),
-    };
-    let Some(fields) = input.as_object_mut() else {
-        return Err(invalid_flag("--cli-input-json", "not a JSON object"));
-    };
+        );
+    }
+    let location = location(subcommand, path, request);
     let common = [
         (
             "PlaybackMode",
@@ -1070,17 +1066,10 @@ fn session_url_command(
         ),
         ("Expires", session.expires.map(Flag::Number)),
     ];
-    for (field, flag) in common.into_iter().chain(flags) {
-        let value = match flag {
-            None => continue,
-            Some(Flag::Text(text)) => Value::String(text),
-            Some(Flag::Number(n)) => Value::from(n),
-            Some(Flag::Structure(text)) => {
-                parse_structure::<Value>(&format!("--{}", kebab(field)), &text)?
-            }
-        };
-        fields.insert(field.to_owned(), value);
-    }
+    let mut input = request_fields(request, common.into_iter().chain(flags))?;
+    let fields = input
+        .as_object_mut()
+        .expect("request_fields gives an object");
     let name = fields
         .get("StreamName")
         .and_then(Value::as_str)
