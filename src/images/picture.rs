@@ -83,13 +83,30 @@ pub fn target_size(source: (usize, usize), width: Option<u32>, height: Option<u3
 /// # Errors
 /// Scaling or encoding fails (a size beyond the encoder's 65535 pixels).
 pub fn encode(picture: &Yuv420, size: (u32, u32), format: ImageFormat) -> Result<Vec<u8>, Error> {
-    let rgb = to_rgb(picture);
     let source = (picture.width, picture.height);
     let scale_error = || Error::Scale {
         from: source,
         to: size,
     };
     let (width, height) = size;
+    if let ImageFormat::Jpeg { quality } = format
+        && (width as usize, height as usize) == source
+    {
+        // At source size the planes go to the encoder as they are, only widened to full range.
+        let rows = JpegRows {
+            picture,
+            width: u16::try_from(width).map_err(|_| scale_error())?,
+            height: u16::try_from(height).map_err(|_| scale_error())?,
+            luma: range_table(16, 219),
+            chroma: range_table(16, 224),
+        };
+        let mut out = Vec::new();
+        jpeg_encoder::Encoder::new(&mut out, quality)
+            .encode_image(rows)
+            .map_err(|e| Error::Encode(e.to_string()))?;
+        return Ok(out);
+    }
+    let rgb = to_rgb(picture);
     let rgb = if (width as usize, height as usize) == source {
         rgb
     } else {
@@ -136,6 +153,60 @@ pub fn encode(picture: &Yuv420, size: (u32, u32), format: ImageFormat) -> Result
     Ok(out)
 }
 
+/// Limited range (`low` to `low + span`) to full range 0–255, by table.
+fn range_table(low: i32, span: i32) -> [u8; 256] {
+    let mut table = [0; 256];
+    for (value, out) in (0i32..).zip(table.iter_mut()) {
+        let full = ((value - low) * 255 + span / 2).div_euclid(span);
+        *out = full.clamp(0, 255) as u8;
+    }
+    table
+}
+
+/// A picture as the JPEG encoder reads it: rows of full-range Y, Cb, Cr (JFIF), chroma repeated.
+struct JpegRows<'a> {
+    picture: &'a Yuv420,
+    width: u16,
+    height: u16,
+    luma: [u8; 256],
+    chroma: [u8; 256],
+}
+
+impl jpeg_encoder::ImageBuffer for JpegRows<'_> {
+    fn get_jpeg_color_type(&self) -> jpeg_encoder::JpegColorType {
+        jpeg_encoder::JpegColorType::Ycbcr
+    }
+
+    fn width(&self) -> u16 {
+        self.width
+    }
+
+    fn height(&self) -> u16 {
+        self.height
+    }
+
+    fn fill_buffers(&self, y: u16, buffers: &mut [Vec<u8>; 4]) {
+        let picture = self.picture;
+        let row = usize::from(y);
+        let chroma_width = picture.width.div_ceil(2);
+        let luma = picture
+            .y
+            .get(row * picture.width..)
+            .unwrap_or_default()
+            .iter()
+            .take(picture.width);
+        let start = (row / 2) * chroma_width;
+        let cb = picture.u.get(start..).unwrap_or_default();
+        let cr = picture.v.get(start..).unwrap_or_default();
+        let [y_out, cb_out, cr_out, _] = buffers;
+        for (x, &sample) in luma.enumerate() {
+            y_out.push(self.luma[usize::from(sample)]);
+            cb_out.push(self.chroma[usize::from(cb.get(x / 2).copied().unwrap_or(128))]);
+            cr_out.push(self.chroma[usize::from(cr.get(x / 2).copied().unwrap_or(128))]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +218,14 @@ mod tests {
         assert_eq!(target_size((1920, 1080), None, Some(360)), (640, 360));
         assert_eq!(target_size((1920, 1080), Some(100), Some(100)), (100, 100));
         assert_eq!(target_size((640, 330), Some(1), None), (1, 1));
+    }
+
+    #[test]
+    fn limited_range_widens_to_full() {
+        let luma = range_table(16, 219);
+        let chroma = range_table(16, 224);
+        assert_eq!((luma[0], luma[16], luma[235], luma[255]), (0, 0, 255, 255));
+        assert_eq!((chroma[16], chroma[128], chroma[240]), (0, 128, 255));
     }
 
     #[test]
