@@ -38,6 +38,17 @@ fn request(start: u64, end: u64, interval: i64, format: Format) -> GetImagesInpu
     }
 }
 
+/// The producer timestamp of the archive's first media fragment, ms.
+fn first_producer_ms(archive: &Archive) -> u64 {
+    let index = archive.index();
+    index
+        .get(index.media()[0])
+        .unwrap()
+        .producer_timestamp
+        .unwrap()
+        .0
+}
+
 /// Every page of `input`.
 fn all_pages(archive: &Archive, input: GetImagesInput) -> GetImagesOutput {
     all_pages_with(archive, input, ImagesOptions::default())
@@ -180,87 +191,78 @@ const OPENH264_REFUSES: [&str; 1] = ["kinesis_video_renderer_example_output.mkv"
 
 /// One source's images at every `interval` ms over its first 300 s against ffmpeg's frames.
 fn check_against_ffmpeg(name: &str, source: &Path, interval: i64, options: ImagesOptions) {
-    {
-        let archive = Archive::open(source).unwrap();
-        let index = archive.index();
-        let first = index
-            .get(index.media()[0])
-            .unwrap()
-            .producer_timestamp
-            .unwrap()
-            .0;
-        let cases: [(Format, Option<u32>, f64); 3] = [
-            (Format::Png, None, 40.0),
-            (Format::Jpeg, None, 30.0),
-            (Format::Png, Some(160), 30.0),
-        ];
-        for (format, width, threshold) in cases {
-            let mut input = request(first, first + 300_000, interval, format);
-            input.width_pixels = width.map(i64::from);
-            let out = all_pages_with(&archive, input, options);
-            let size = width.map(|w| {
-                let (sw, sh) = archive_size(source);
-                (
-                    w,
-                    ((u64::from(w) * u64::from(sh) + u64::from(sw) / 2) / u64::from(sw)) as u32,
-                )
-            });
-            let (w, h, frames) = ffmpeg_frames(source, size, first);
-            for image in &out.images {
-                let Some(content) = &image.image_content else {
-                    continue;
-                };
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(content)
-                    .unwrap();
-                let decoded = image::load_from_memory(&bytes).unwrap().to_rgb8();
-                assert_eq!((decoded.width(), decoded.height()), (w, h), "{name}");
-                let (pts, expected) = frames
-                    .iter()
-                    .filter(|(pts, _)| *pts <= image.time_stamp.0)
-                    .max_by_key(|(pts, _)| *pts)
-                    .expect("a frame at or before an image's slot");
-                let psnr = luma_psnr(decoded.as_raw(), expected);
-                // Not a neighbouring frame: the ones before and after match worse.
-                let at = frames.iter().position(|(p, _)| p == pts).unwrap();
-                for neighbour in [at.checked_sub(1), Some(at + 1)].into_iter().flatten() {
-                    if let Some((other, frame)) = frames.get(neighbour) {
-                        let worse = luma_psnr(decoded.as_raw(), frame);
-                        assert!(
-                            worse < psnr,
-                            "{name}: frame {other} matches as well ({worse:.1} dB)"
-                        );
-                    }
+    let archive = Archive::open(source).unwrap();
+    let first = first_producer_ms(&archive);
+    let cases: [(Format, Option<u32>, f64); 3] = [
+        (Format::Png, None, 40.0),
+        (Format::Jpeg, None, 30.0),
+        (Format::Png, Some(160), 30.0),
+    ];
+    for (format, width, threshold) in cases {
+        let mut input = request(first, first + 300_000, interval, format);
+        input.width_pixels = width.map(i64::from);
+        let out = all_pages_with(&archive, input, options);
+        let size = width.map(|w| {
+            let (sw, sh) = archive_size(source);
+            (
+                w,
+                ((u64::from(w) * u64::from(sh) + u64::from(sw) / 2) / u64::from(sw)) as u32,
+            )
+        });
+        let (w, h, frames) = ffmpeg_frames(source, size, first);
+        for image in &out.images {
+            let Some(content) = &image.image_content else {
+                continue;
+            };
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(content)
+                .unwrap();
+            let decoded = image::load_from_memory(&bytes).unwrap().to_rgb8();
+            assert_eq!((decoded.width(), decoded.height()), (w, h), "{name}");
+            let (pts, expected) = frames
+                .iter()
+                .filter(|(pts, _)| *pts <= image.time_stamp.0)
+                .max_by_key(|(pts, _)| *pts)
+                .expect("a frame at or before an image's slot");
+            let psnr = luma_psnr(decoded.as_raw(), expected);
+            // Not a neighbouring frame: the ones before and after match worse.
+            let at = frames.iter().position(|(p, _)| p == pts).unwrap();
+            for neighbour in [at.checked_sub(1), Some(at + 1)].into_iter().flatten() {
+                if let Some((other, frame)) = frames.get(neighbour) {
+                    let worse = luma_psnr(decoded.as_raw(), frame);
+                    assert!(
+                        worse < psnr,
+                        "{name}: frame {other} matches as well ({worse:.1} dB)"
+                    );
                 }
-                assert!(
-                    psnr >= threshold,
-                    "{name} {format:?} {width:?}: slot {} (frame {pts}) luma PSNR {psnr:.1} dB",
-                    image.time_stamp.0
-                );
             }
-            // Every slot from the first fragment's start to the last frame has an image, except
-            // in a stream OpenH264 refuses: there every slot it cannot decode is MEDIA_ERROR.
-            let last = frames.iter().map(|(pts, _)| *pts).max().unwrap();
-            let inside: Vec<_> = out
-                .images
-                .iter()
-                .filter(|i| i.time_stamp.0 >= first && i.time_stamp.0 <= last)
-                .collect();
-            if OPENH264_REFUSES
-                .iter()
-                .any(|refused| name.ends_with(refused))
-            {
-                assert!(
-                    inside
-                        .iter()
-                        .all(|i| i.image_content.is_some()
-                            || i.error == Some(ImageError::MediaError)),
-                    "{name}: NO_MEDIA inside the stream"
-                );
-            } else {
-                let missing = inside.iter().filter(|i| i.image_content.is_none()).count();
-                assert_eq!(missing, 0, "{name} {format:?}: slots without an image");
-            }
+            assert!(
+                psnr >= threshold,
+                "{name} {format:?} {width:?}: slot {} (frame {pts}) luma PSNR {psnr:.1} dB",
+                image.time_stamp.0
+            );
+        }
+        // Every slot from the first fragment's start to the last frame has an image, except
+        // in a stream OpenH264 refuses: there every slot it cannot decode is MEDIA_ERROR.
+        let last = frames.iter().map(|(pts, _)| *pts).max().unwrap();
+        let inside: Vec<_> = out
+            .images
+            .iter()
+            .filter(|i| i.time_stamp.0 >= first && i.time_stamp.0 <= last)
+            .collect();
+        if OPENH264_REFUSES
+            .iter()
+            .any(|refused| name.ends_with(refused))
+        {
+            assert!(
+                inside
+                    .iter()
+                    .all(|i| i.image_content.is_some() || i.error == Some(ImageError::MediaError)),
+                "{name}: NO_MEDIA inside the stream"
+            );
+        } else {
+            let missing = inside.iter().filter(|i| i.image_content.is_none()).count();
+            assert_eq!(missing, 0, "{name} {format:?}: slots without an image");
         }
     }
 }
@@ -278,8 +280,7 @@ fn fill_from_previous_keyframe_fills_gaps() {
     };
     check_against_ffmpeg("gap-1h", &support::fixture("gap-1h"), 1000, fill);
     let archive = Archive::open(&support::fixture("gap-1h")).unwrap();
-    let first = archive.index().get(archive.index().media()[0]).unwrap();
-    let start = first.producer_timestamp.unwrap().0 + 300;
+    let start = first_producer_ms(&archive) + 300;
     let out = all_pages_with(
         &archive,
         request(start, start + 400, 200, Format::Png),
@@ -383,13 +384,7 @@ fn slots_and_no_media_follow_the_fragments() {
 #[test]
 fn pages_resume_exactly() {
     let archive = Archive::open(&support::fixture("h264-baseline")).unwrap();
-    let start = archive
-        .index()
-        .get(archive.index().media()[0])
-        .unwrap()
-        .producer_timestamp
-        .unwrap()
-        .0;
+    let start = first_producer_ms(&archive);
     let whole = all_pages(&archive, request(start, start + 10_000, 200, Format::Jpeg));
     assert_eq!(whole.images.len(), 51);
     let mut input = request(start, start + 10_000, 200, Format::Jpeg);
@@ -426,13 +421,7 @@ fn pages_resume_exactly() {
 fn undecodable_tracks_are_media_errors() {
     for name in ["aac-only", "h265-main-aac"] {
         let archive = Archive::open(&support::fixture(name)).unwrap();
-        let start = archive
-            .index()
-            .get(archive.index().media()[0])
-            .unwrap()
-            .producer_timestamp
-            .unwrap()
-            .0;
+        let start = first_producer_ms(&archive);
         let out = get_images(&archive, &request(start, start + 2000, 500, Format::Png)).unwrap();
         assert!(!out.images.is_empty());
         assert!(

@@ -5,7 +5,7 @@
 use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
 
-use crate::codec::{AvcConfig, CodecConfig};
+use crate::codec::{AvcConfig, CodecConfig, nal};
 
 /// A picture: 8-bit Y, Cb, Cr planes, chroma at half width and height (rounded up), rows packed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub enum DecodeError {
     /// The codec or its profile has no decoder here (H.265, 10-bit, 4:2:2 ...).
     #[error("no decoder for {0}")]
     Unsupported(String),
-    /// A frame's NAL units do not fit its length prefixes.
+    /// A frame's NAL units do not fit its length prefixes (or one is empty).
     #[error("a frame's NAL unit lengths overrun it")]
     Framing,
     /// The decoder refused the bitstream.
@@ -85,7 +85,7 @@ pub struct H264Decoder {
     /// Start code + SPS/PPS of the avcC, fed before each keyframe.
     parameter_sets: Vec<u8>,
     /// The length-prefix size of the samples' NAL units.
-    length_size: usize,
+    length_size: u8,
     /// Reused Annex B buffer.
     annex_b: Vec<u8>,
 }
@@ -119,7 +119,7 @@ impl H264Decoder {
         Ok(H264Decoder {
             decoder,
             parameter_sets,
-            length_size: usize::from(avc.nal_length_size()),
+            length_size: avc.nal_length_size(),
             annex_b: Vec::new(),
         })
     }
@@ -137,18 +137,10 @@ impl FrameDecoder for H264Decoder {
         if keyframe {
             self.annex_b.extend_from_slice(&self.parameter_sets);
         }
-        let mut rest = access_unit;
-        while !rest.is_empty() {
-            let (prefix, tail) = rest
-                .split_at_checked(self.length_size)
-                .ok_or(DecodeError::Framing)?;
-            let length = prefix
-                .iter()
-                .fold(0usize, |n, &b| (n << 8) | usize::from(b));
-            let (nal, tail) = tail.split_at_checked(length).ok_or(DecodeError::Framing)?;
+        for nal in nal::nal_units(access_unit, self.length_size) {
+            let nal = nal.map_err(|_| DecodeError::Framing)?;
             self.annex_b.extend_from_slice(&START_CODE);
             self.annex_b.extend_from_slice(nal);
-            rest = tail;
         }
         let picture = self
             .decoder
