@@ -22,13 +22,20 @@ cd fuzz
 matroska=" ebml mkv_reader push_parser fmp4 clip ts actions inspector multi_file fragment_index list_fragments pack images "
 targets=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
 mkdir -p artifacts
-# Build every target first: build time is not fuzzing time, and a build failure stops here.
-for target in $targets; do
+# Build every target first (all of them in one cargo run unless FUZZ_TARGETS names some): build time
+# is not fuzzing time, and a build failure stops here.
+for target in ${FUZZ_TARGETS:-}; do
   cargo +nightly fuzz build "$target" >/dev/null 2>artifacts/build.log || {
     cat artifacts/build.log
     exit 1
   }
 done
+if [ -z "${FUZZ_TARGETS:-}" ]; then
+  cargo +nightly fuzz build >/dev/null 2>artifacts/build.log || {
+    cat artifacts/build.log
+    exit 1
+  }
+fi
 
 crashed=()
 for target in $targets; do
