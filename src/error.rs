@@ -104,6 +104,11 @@ pub enum ApiError {
         /// What is wrong with it.
         message: String,
     },
+    /// A request over a rate limit of the service (spec §4.2; `serve --enforce-quotas`).
+    ClientLimitExceeded {
+        /// Which limit.
+        message: String,
+    },
     /// The input path does not exist (ResourceNotFoundException, as for an unknown stream).
     InputNotFound {
         /// The path.
@@ -197,6 +202,7 @@ impl ApiError {
             | ApiError::InputNotFound { .. }
             | ApiError::InBand { .. } => Exception::ResourceNotFound,
             ApiError::NotAuthorized { .. } => Exception::NotAuthorized,
+            ApiError::ClientLimitExceeded { .. } => Exception::ClientLimitExceeded,
             ApiError::InputUnreadable { .. } => Exception::InternalFailure,
             ApiError::CodecPrivateDataChange { .. } => Exception::InvalidCodecPrivateData,
             ApiError::MediaFrame { .. } => Exception::InvalidMediaFrame,
@@ -223,6 +229,7 @@ impl ApiError {
             ApiError::InvalidArgument { message }
             | ApiError::ResourceNotFound { message }
             | ApiError::NotAuthorized { message }
+            | ApiError::ClientLimitExceeded { message }
             | ApiError::UnsupportedMedia { message } => message.clone(),
             ApiError::InputNotFound { path } => format!("{path} does not exist"),
             ApiError::InputUnreadable { path, message } => format!("cannot read {path}: {message}"),
@@ -300,6 +307,7 @@ impl std::error::Error for ApiError {
             ApiError::InvalidArgument { .. }
             | ApiError::ResourceNotFound { .. }
             | ApiError::NotAuthorized { .. }
+            | ApiError::ClientLimitExceeded { .. }
             | ApiError::InputNotFound { .. }
             | ApiError::InputUnreadable { .. }
             | ApiError::CodecPrivateDataChange { .. }

@@ -21,6 +21,8 @@
 //! - Streaming sessions: [`session`] (what a SessionToken carries, signed) and [`player`] (every
 //!   request a player makes behind a session URL, as a content type and body).
 //! - [`ApiError`]: the service's exception name, HTTP status and message.
+//! - `server` (feature `server`, on by default): the local endpoint `kvs-remux serve`, the
+//!   operations and player actions over HTTP as the service answers them.
 //!
 //! The parsers and writers they are built from are public under [`low_level`].
 //!
@@ -47,6 +49,8 @@ pub mod api;
 pub mod archive;
 pub mod error;
 pub mod player;
+#[cfg(feature = "server")]
+pub mod server;
 pub mod session;
 pub mod shapes;
 

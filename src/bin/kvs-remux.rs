@@ -26,6 +26,7 @@ use kvs_remux::archive::source::{self, FileIdentity, Source};
 use kvs_remux::archive::{Archive, ArchiveRoot, Damage, root};
 use kvs_remux::low_level::mkv::{PushParser, Reader};
 use kvs_remux::low_level::timeline;
+use kvs_remux::server;
 use kvs_remux::session::{self, ContainerFormat, Protocol, Session};
 use kvs_remux::shapes;
 use kvs_remux::{ApiError, ClipRequest, SelectorType, UnixMillis, get_clip};
@@ -360,6 +361,31 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Serve the archived-media API over HTTP: the six operations at their service paths and the
+    /// HLS/DASH player actions behind the session URLs, for AWS SDKs (endpoint_url) and players.
+    ///
+    /// Each stream is a sub-folder (or file) of the archive root, named by StreamName. Prints
+    /// `listening on http://ADDR` when ready; Ctrl-C or SIGTERM stops it after the requests in
+    /// flight.
+    Serve {
+        /// The archive root: one sub-folder (or file) per stream.
+        #[arg(long, value_name = "DIR")]
+        archive_root: PathBuf,
+        /// Address to listen on (port 0: any free port, printed).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Accept only SDK requests SigV4-signed by a key of FILE (AWS shared-credentials form:
+        /// aws_access_key_id / aws_secret_access_key per section); without, any request.
+        #[arg(long, value_name = "FILE")]
+        credentials: Option<PathBuf>,
+        /// Refuse requests over the service's TPS limits (ClientLimitExceededException).
+        #[arg(long)]
+        enforce_quotas: bool,
+        /// The key that signs session tokens (default: DIR/.kvs-remux-session-key, created when
+        /// missing). Servers with the same key answer each other's session URLs.
+        #[arg(long, value_name = "FILE")]
+        session_key_file: Option<PathBuf>,
+    },
 }
 
 /// The request: where the stream is when it is not given as PATH (an archive root and the
@@ -432,6 +458,8 @@ enum Failure {
     Print(io::Error),
     /// Inspect found damage (already shown in its report).
     Damaged(Vec<ApiError>),
+    /// A local failure with its message (the server cannot start).
+    Local(String),
 }
 
 impl From<ApiError> for Failure {
@@ -660,6 +688,19 @@ fn main() -> ExitCode {
             allow_hevc,
             strict,
         } => ts_export(&path, &outdir, &TsOptions { allow_hevc }, strict),
+        Command::Serve {
+            archive_root,
+            listen,
+            credentials,
+            enforce_quotas,
+            session_key_file,
+        } => serve(
+            archive_root,
+            listen,
+            credentials.as_deref(),
+            enforce_quotas,
+            session_key_file,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -672,6 +713,7 @@ fn main() -> ExitCode {
                 Failure::Output(error) => eprintln!("error: {error}"),
                 Failure::Print(error) => eprintln!("error: cannot write to stdout: {error}"),
                 Failure::Damaged(errors) => errors.iter().for_each(|e| eprintln!("{e}")),
+                Failure::Local(message) => eprintln!("error: {message}"),
             }
             ExitCode::FAILURE
         }
@@ -1122,6 +1164,49 @@ fn session_url_command(
             &archive, &stream, &input, &key, now, endpoint,
         )?)
     }
+}
+
+/// `serve`: the endpoint over the archive root until Ctrl-C or SIGTERM.
+fn serve(
+    archive_root: PathBuf,
+    listen: std::net::SocketAddr,
+    credentials: Option<&Path>,
+    enforce_quotas: bool,
+    session_key_file: Option<PathBuf>,
+) -> Result<(), Failure> {
+    if !archive_root.is_dir() {
+        return Err(Failure::Local(format!(
+            "the archive root {} is not a directory",
+            archive_root.display()
+        )));
+    }
+    let credentials = match credentials {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Local(format!("cannot read {}: {e}", path.display())))?;
+            Some(
+                server::Credentials::from_ini(&text)
+                    .map_err(|e| Failure::Local(format!("{}: {e}", path.display())))?,
+            )
+        }
+        None => None,
+    };
+    let key_path = session_key_file.unwrap_or_else(|| archive_root.join(root::SESSION_KEY_FILE));
+    let config = server::ServerConfig {
+        root: ArchiveRoot::new(archive_root),
+        session_key: root::read_session_key(&key_path, true)?,
+        credentials,
+        enforce_quotas,
+    };
+    let ready = |address| {
+        println!("listening on http://{address}");
+        // The line is what scripts wait for: it must not sit in a buffer.
+        if let Err(error) = io::stdout().flush() {
+            eprintln!("error: cannot write to stdout: {error}");
+        }
+    };
+    server::run(config, listen, ready, server::shutdown_signal())
+        .map_err(|e| Failure::Local(format!("cannot serve on {listen}: {e}")))
 }
 
 /// The wall clock (sessions expire by it; the library takes the time as a value).
