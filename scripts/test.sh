@@ -23,11 +23,12 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 . scripts/apt-install.sh
 apt_install test.sh "${missing[@]}"
 
-# botocore (the AWS SDK for Python's core, with the service model) reads and writes the request and
-# response JSON in tests/cli_archive.rs.
-if ! target/sdk-venv/bin/python -c 'import botocore' 2>/dev/null; then
+# boto3 and botocore (the AWS SDK for Python, with the service model): botocore reads and writes
+# the request and response JSON in tests/cli_archive.rs; boto3 is the client of `serve` in
+# tests/serve_sdk.rs.
+if ! target/sdk-venv/bin/python -c 'import boto3, botocore' 2>/dev/null; then
   python3 -m venv target/sdk-venv
-  target/sdk-venv/bin/pip install --quiet --disable-pip-version-check botocore==1.44.8
+  target/sdk-venv/bin/pip install --quiet --disable-pip-version-check botocore==1.44.8 boto3==1.44.8
 fi
 
 # Each phase's wall time on stderr (CI must stay well under 20 minutes on 2 cores).

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderName, Method};
 use axum::routing::{get, post};
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
 pub use auth::{Credentials, CredentialsError};
 
@@ -85,7 +85,8 @@ pub fn router(config: ServerConfig) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST, Method::HEAD, Method::OPTIONS])
-        .allow_headers(Any)
+        // Echoed, not `*`: a wildcard never covers Authorization, which browser SDKs send.
+        .allow_headers(AllowHeaders::mirror_request())
         .expose_headers(EXPOSED_HEADERS.map(HeaderName::from_static));
     Router::new()
         .route("/listFragments", operation(Operation::ListFragments))

@@ -187,30 +187,32 @@ pub(super) fn admit(
 
 /// The body as the operation's input (an empty body is `{}`).
 ///
-/// Choice: a body that is not JSON is a SerializationException (400), the AWS JSON protocols'
-/// error for it; a required member missing is InvalidArgumentException, as the service's
-/// validation says; JSON whose members do not fit the input (a wrong enum string or type) is the
-/// recorded UnknownOperationException answer ([`wire::unknown_operation`]).
+/// Choice: an enum string the model does not have is the recorded UnknownOperationException
+/// answer ([`wire::unknown_operation`], spec §1.1); a required member missing is
+/// InvalidArgumentException, as the service's validation says; a body that is not JSON, or
+/// whose members have the wrong JSON type, is SerializationException (400), the AWS JSON
+/// protocols' error for a body that cannot be read as the input.
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}".as_slice()
     } else {
         body
     };
-    serde_json::from_slice(body).map_err(|error| match error.classify() {
-        serde_json::error::Category::Data if error.to_string().starts_with("missing field") => {
+    serde_json::from_slice(body).map_err(|error| {
+        let message = error.to_string();
+        if message.starts_with("unknown variant") {
+            Failure::Unroutable(message)
+        } else if message.starts_with("missing field") {
             Failure::Api(crate::ApiError::InvalidArgument {
-                message: format!("1 validation error detected: {error}"),
+                message: format!("1 validation error detected: {message}"),
             })
+        } else {
+            Failure::Common {
+                status: StatusCode::BAD_REQUEST,
+                code: "SerializationException",
+                message: format!("The request body cannot be read: {message}"),
+            }
         }
-        serde_json::error::Category::Data => Failure::Unroutable(error.to_string()),
-        serde_json::error::Category::Syntax
-        | serde_json::error::Category::Eof
-        | serde_json::error::Category::Io => Failure::Common {
-            status: StatusCode::BAD_REQUEST,
-            code: "SerializationException",
-            message: format!("The request body is not JSON: {error}"),
-        },
     })
 }
 
