@@ -420,4 +420,64 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+
+    /// Hostile Authorization headers and dates give the AWS errors, never a panic.
+    #[test]
+    fn malformed_signatures_are_errors() {
+        let credentials =
+            Credentials::from_ini("aws_access_key_id=K\naws_secret_access_key=S\n").expect("a key");
+        let now = humantime::parse_rfc3339("2026-01-01T00:00:00Z").expect("a time");
+        for (authorization, date, code) in [
+            ("", "", "IncompleteSignature"),
+            ("AWS4-HMAC-SHA256", "", "IncompleteSignature"),
+            ("AWS4-HMAC-SHA256 Credential=K", "", "IncompleteSignature"),
+            (
+                "AWS4-HMAC-SHA256 Credential=K/a/b/c/d, SignedHeaders=, Signature=",
+                "",
+                "SignatureDoesNotMatch",
+            ),
+            (
+                "AWS4-HMAC-SHA256 Credential=X/20260101/r/kinesisvideo/aws4_request, SignedHeaders=host, Signature=00",
+                "20260101T000000Z",
+                "InvalidClientTokenId",
+            ),
+            (
+                "AWS4-HMAC-SHA256 Credential=K/20260101/r/kinesisvideo/aws4_request, SignedHeaders=host, Signature=zz",
+                "20260101T000000Z",
+                "SignatureDoesNotMatch",
+            ),
+            (
+                "AWS4-HMAC-SHA256 Credential=K/20260101/r/kinesisvideo/aws4_request, SignedHeaders=host;x-amz-date, Signature=0",
+                "20260101T000000Z",
+                "SignatureDoesNotMatch",
+            ),
+            (
+                "AWS4-HMAC-SHA256 Credential=K/20250101/r/kinesisvideo/aws4_request, SignedHeaders=host, Signature=00",
+                "20250101T000000Z",
+                "RequestExpired",
+            ),
+            (
+                "AWS4-HMAC-SHA256 Credential=K/2026\u{e9}/r/kinesisvideo/aws4_request, SignedHeaders=host, Signature=00",
+                "2026\u{e9}0101T00000Z",
+                "IncompleteSignature",
+            ),
+            (
+                "AWS4-HMAC-SHA256 Credential=K/20260101/r/kinesisvideo/aws4_request, SignedHeaders=host, Signature=00",
+                "2026\u{e9}0101T00000Z",
+                "SignatureDoesNotMatch",
+            ),
+        ] {
+            let request = axum::http::Request::post("/listFragments")
+                .header("host", "h")
+                .header("x-amz-date", date)
+                .header("authorization", authorization)
+                .body(())
+                .expect("a request");
+            let (parts, ()) = request.into_parts();
+            match credentials.verify(&parts, b"{}", now) {
+                Err(Failure::Common { code: got, .. }) => assert_eq!(got, code, "{authorization}"),
+                other => panic!("{authorization}: {other:?}"),
+            }
+        }
+    }
 }

@@ -67,12 +67,7 @@ pub(super) async fn handle(state: Arc<State>, operation: Operation, request: Req
     match answer.await {
         Ok(Ok(response)) => response,
         Ok(Err(failure)) => failure.into_response(),
-        Err(panicked) => Failure::Common {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: "InternalFailure",
-            message: format!("the operation failed: {panicked}"),
-        }
-        .into_response(),
+        Err(error) => wire::panicked(&error),
     }
 }
 

@@ -45,12 +45,7 @@ async fn answer(state: Arc<State>, protocol: Protocol, action: String, uri: Uri)
     match answer.await {
         Ok(Ok(response)) => response,
         Ok(Err(failure)) => failure.into_response(),
-        Err(panicked) => Failure::Common {
-            status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            code: "InternalFailure",
-            message: format!("the action failed: {panicked}"),
-        }
-        .into_response(),
+        Err(error) => wire::panicked(&error),
     }
 }
 

@@ -75,6 +75,17 @@ impl IntoResponse for Failure {
     }
 }
 
+/// The answer when an operation's thread panicked (a defect): InternalFailure (500).
+pub(super) fn panicked(error: &tokio::task::JoinError) -> Response {
+    eprintln!("kvs-remux serve: InternalFailure: {error}");
+    Failure::Common {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: "InternalFailure",
+        message: "The request failed on the server.".to_owned(),
+    }
+    .into_response()
+}
+
 /// Content type of the operations' JSON (rest-json).
 const JSON: &str = "application/json";
 
