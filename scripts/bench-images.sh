@@ -42,7 +42,7 @@ peak_mib() {
 {
   echo
   echo "kvs-remux GetImages, $(date -u +%FT%TZ), $(nproc) cores, page cache warm, outputs on tmpfs"
-  echo "archive: $archive; 300 JPEG images, 1 per second from $start"
+  echo "archive: $archive; 300 JPEG images, 1 per second from $start; binary $bin"
   echo
   printf '%-8s %10s %10s %10s %16s %16s\n' size "ours s" "ffmpeg s" "vs ffmpeg" "ours RSS MiB" "ffmpeg RSS MiB"
   for row in full 640; do

@@ -4,7 +4,7 @@
 # MKV→fMP4 and GetClip (issue 5), MKV→TS (issue 6), and ListFragments / GetMediaForFragmentList on a
 # 10 000-fragment archive (issue 11, scripts/bench-archive.sh), and the static HLS/DASH exports against
 # ffmpeg's HLS and DASH muxers (issue 12, scripts/bench-hls.sh), and GetImages against ffmpeg's fps filter
-# (issue 13, scripts/bench-images.sh).
+# (issue 13, scripts/bench-images.sh; with OpenH264, then with libavcodec: feature `ffmpeg`).
 #
 #   scripts/bench.sh                      # 600-s 1080p archive (~600 MB) + a 60-s one for RSS
 #   BENCH_ONLY=fmp4,clip scripts/bench.sh # sections: parse, fmp4, clip, ts, archive, hls, images (default: all)
@@ -397,4 +397,9 @@ if want archive; then scripts/bench-archive.sh "$bin"; fi
 
 # Static HLS and DASH exports against ffmpeg's muxers (issue 12).
 if want hls; then scripts/bench-hls.sh "$archive" "$bin"; fi
-if want images; then scripts/bench-images.sh "$archive" "$bin"; fi
+if want images; then
+  scripts/bench-images.sh "$archive" "$bin"
+  # Once more with libavcodec decoding (the `ffmpeg` feature), built beside the default binary.
+  cargo build --release --locked --quiet --features ffmpeg --target-dir target/ffmpeg-feature
+  scripts/bench-images.sh "$archive" target/ffmpeg-feature/release/kvs-remux
+fi

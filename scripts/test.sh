@@ -19,6 +19,11 @@ command -v gst-launch-1.0 >/dev/null || missing+=(gstreamer1.0-tools)
 python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 [ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstisomp4.so ] || missing+=(gstreamer1.0-plugins-good)
 [ -e /usr/lib/x86_64-linux-gnu/gstreamer-1.0/libgstmpegtsdemux.so ] || missing+=(gstreamer1.0-plugins-bad)
+# The `ffmpeg` feature (GetImages through libavcodec, H.265 included) builds against FFmpeg's headers.
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+pkg-config --exists libavcodec 2>/dev/null || missing+=(libavcodec-dev)
+pkg-config --exists libavformat 2>/dev/null || missing+=(libavformat-dev)
+compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null || missing+=(libclang-dev)
 # shellcheck source=apt-install.sh
 . scripts/apt-install.sh
 apt_install test.sh "${missing[@]}"
@@ -38,6 +43,7 @@ phase() {
 phase installs
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --lib --features ffmpeg -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 if cargo tree --locked -e normal --no-default-features --prefix none | grep -E '^(clap|serde_json) '; then
   echo "test.sh: the library without the cli feature depends on a CLI crate" >&2
@@ -48,12 +54,17 @@ phase 'fmt, clippy, doc, tree'
 mkdir -p target
 status=0
 cargo test --locked --profile test-release --no-fail-fast 2>&1 | tee target/test-output.txt || status=1
+# GetImages once more with the `ffmpeg` feature: libavcodec decodes H.264 and H.265.
+cargo test --locked --profile test-release --no-fail-fast --features ffmpeg --test oracle_images 2>&1 |
+  tee -a target/test-output.txt || status=1
 phase tests
 
 # Fuzz smoke: every target for a few seconds from its seeds (the long runs are scripts/fuzz.sh 3600).
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
-  scripts/fuzz.sh 5 || status=1
+  # Seeds cut to 64 KiB: the smoke shows every target builds and runs; whole-file seeds are
+  # replayed by tests/fuzz_replay.rs and fuzzed by the long runs.
+  scripts/fuzz.sh 5 -max_len=65536 || status=1
   phase 'fuzz smoke'
 else
   echo "nightly toolchain absent: fuzz smoke not run"

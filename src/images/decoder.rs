@@ -1,6 +1,6 @@
 //! The decoder seam: access units of one video track in decode order in, pictures in
 //! presentation order out. H.264 through OpenH264 (the `openh264` crate builds Cisco's decoder
-//! from source); H.265 has no decoder in this build.
+//! from source); with the cargo feature `ffmpeg`, H.264 and H.265 through libavcodec instead.
 
 use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
@@ -61,16 +61,28 @@ pub trait FrameDecoder {
     -> Result<Vec<Option<Yuv420>>, DecodeError>;
 }
 
-/// A decoder for a track of `codec`.
+/// A decoder for a track of `codec`: with the feature `ffmpeg`, libavcodec's for H.264 and H.265.
+///
+/// # Errors
+/// [`DecodeError::Unsupported`] for audio; with the feature, when libavcodec lacks the codec;
+/// without, for H.265 and H.264 that is not 8-bit 4:2:0 (OpenH264 decodes Baseline, Main and
+/// High 8-bit 4:2:0 only).
+#[cfg(feature = "ffmpeg")]
+pub fn decoder_for(codec: &CodecConfig) -> Result<Box<dyn FrameDecoder>, DecodeError> {
+    Ok(Box::new(super::libav::LibavDecoder::new(codec)?))
+}
+
+/// A decoder for a track of `codec`: OpenH264's for H.264 (the feature `ffmpeg` adds H.265).
 ///
 /// # Errors
 /// [`DecodeError::Unsupported`] for audio, H.265 and H.264 that is not 8-bit 4:2:0 (OpenH264
 /// decodes Baseline, Main and High 8-bit 4:2:0 only).
+#[cfg(not(feature = "ffmpeg"))]
 pub fn decoder_for(codec: &CodecConfig) -> Result<Box<dyn FrameDecoder>, DecodeError> {
     match codec {
         CodecConfig::Avc(avc) => Ok(Box::new(H264Decoder::new(avc)?)),
         CodecConfig::Hevc(_) => Err(DecodeError::Unsupported(
-            "H.265 (this build decodes H.264 only)".into(),
+            "H.265 (this build decodes H.264 only; build with --features ffmpeg)".into(),
         )),
         CodecConfig::Aac(_) | CodecConfig::G711(_) => {
             Err(DecodeError::Unsupported("an audio track".into()))
@@ -171,32 +183,56 @@ impl FrameDecoder for H264Decoder {
 fn owned(picture: &DecodedYUV<'_>) -> Result<Yuv420, DecodeError> {
     let (width, height) = picture.dimensions();
     let (y_stride, u_stride, v_stride) = picture.strides();
-    let (chroma_width, chroma_height) = (width.div_ceil(2), height.div_ceil(2));
-    let plane = |data: &[u8], stride: usize, w: usize, h: usize| {
-        let mut out = Vec::with_capacity(w * h);
-        for row in data.chunks(stride).take(h) {
-            out.extend_from_slice(row.get(..w).unwrap_or(row));
-        }
-        out
-    };
-    let yuv = Yuv420 {
+    Yuv420::from_planes(
         width,
         height,
-        y: plane(picture.y(), y_stride, width, height),
-        u: plane(picture.u(), u_stride, chroma_width, chroma_height),
-        v: plane(picture.v(), v_stride, chroma_width, chroma_height),
-    };
-    let complete = yuv.y.len() == width * height
-        && yuv.u.len() == chroma_width * chroma_height
-        && yuv.v.len() == yuv.u.len()
-        && width > 0
-        && height > 0;
-    if complete {
-        Ok(yuv)
-    } else {
-        Err(DecodeError::Decoder(format!(
-            "a {width}x{height} picture with short planes"
-        )))
+        [
+            (picture.y(), y_stride),
+            (picture.u(), u_stride),
+            (picture.v(), v_stride),
+        ],
+    )
+}
+
+impl Yuv420 {
+    /// The `width` x `height` picture whose Y, Cb and Cr planes are `planes` (rows of `stride`
+    /// bytes each, of which the first `width` (luma) or `width / 2` rounded up (chroma) count).
+    ///
+    /// # Errors
+    /// [`DecodeError::Decoder`] when a plane is shorter than the size says, or the size is 0.
+    pub(super) fn from_planes(
+        width: usize,
+        height: usize,
+        planes: [(&[u8], usize); 3],
+    ) -> Result<Yuv420, DecodeError> {
+        let (chroma_width, chroma_height) = (width.div_ceil(2), height.div_ceil(2));
+        let plane = |(data, stride): (&[u8], usize), w: usize, h: usize| {
+            let mut out = Vec::with_capacity(w * h);
+            for row in data.chunks(stride.max(1)).take(h) {
+                out.extend_from_slice(row.get(..w).unwrap_or(row));
+            }
+            out
+        };
+        let [y, u, v] = planes;
+        let yuv = Yuv420 {
+            width,
+            height,
+            y: plane(y, width, height),
+            u: plane(u, chroma_width, chroma_height),
+            v: plane(v, chroma_width, chroma_height),
+        };
+        let complete = yuv.y.len() == width * height
+            && yuv.u.len() == chroma_width * chroma_height
+            && yuv.v.len() == yuv.u.len()
+            && width > 0
+            && height > 0;
+        if complete {
+            Ok(yuv)
+        } else {
+            Err(DecodeError::Decoder(format!(
+                "a {width}x{height} picture with short planes"
+            )))
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 //! scales and encodes them as JPEG or PNG.
 
 mod decoder;
+#[cfg(feature = "ffmpeg")]
+mod libav;
 pub mod picture;
 
 pub use decoder::{DecodeError, FrameDecoder, H264Decoder, Yuv420, decoder_for};
