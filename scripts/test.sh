@@ -59,12 +59,12 @@ cargo test --locked --profile test-release --no-fail-fast --features ffmpeg --te
   tee -a target/test-output.txt || status=1
 phase tests
 
-# Fuzz smoke: every target for a few seconds from its seeds (the long runs are scripts/fuzz.sh 3600).
+# Fuzz smoke: every target for two seconds from its seeds (the long runs are scripts/fuzz.sh 3600).
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
   # Seeds cut to 64 KiB: the smoke shows every target builds and runs; whole-file seeds are
   # replayed by tests/fuzz_replay.rs and fuzzed by the long runs.
-  scripts/fuzz.sh 5 -max_len=65536 || status=1
+  scripts/fuzz.sh 2 -max_len=65536 || status=1
   phase 'fuzz smoke'
 else
   echo "nightly toolchain absent: fuzz smoke not run"

@@ -18,17 +18,7 @@ use kvs_remux::session::PlaybackMode;
 use kvs_remux::{ApiError, UnixMillis};
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
-use server::Server;
-
-/// A fresh archive root holding fixture `fixture` as stream `cam`.
-fn archive_root(fixture: &str) -> tempfile::TempDir {
-    let root = tempfile::Builder::new()
-        .prefix("kvs-serve-")
-        .tempdir()
-        .unwrap();
-    std::fs::copy(support::fixture(fixture), root.path().join("cam")).unwrap();
-    root
-}
+use server::{Server, archive_root, playlist_uris};
 
 /// A client without proxies.
 fn client() -> Client {
@@ -103,29 +93,12 @@ fn at_origin(url: &str, origin: &str) -> String {
     format!("{origin}/{path}")
 }
 
-/// The URIs of a playlist (lines that are not tags) and of its `URI="..."` attributes, resolved
-/// against `base` (the playlist's URL).
-fn playlist_uris(playlist: &str, base: &str) -> Vec<String> {
-    let dir = &base[..base.find('?').unwrap_or(base.len())];
-    let dir = &dir[..=dir.rfind('/').unwrap()];
-    let mut uris = Vec::new();
-    for line in playlist.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        if let Some(at) = line.find("URI=\"") {
-            let rest = &line[at + 5..];
-            uris.push(rest[..rest.find('"').unwrap()].to_owned());
-        } else if !line.starts_with('#') {
-            uris.push(line.to_owned());
-        }
-    }
-    uris.into_iter().map(|uri| format!("{dir}{uri}")).collect()
-}
-
 #[test]
 fn ffmpeg_plays_the_session_urls_with_the_sources_packets() {
     if support::tool("ffmpeg").is_none() {
         return;
     }
-    let root = archive_root("h264-high-aac");
+    let root = archive_root(support::fixture("h264-high-aac"));
     let server = Server::start(root.path(), &[]);
     let source = support::fixture("h264-high-aac");
     let hls = session_url(&server, "HLS", json!({}));
@@ -149,7 +122,10 @@ fn two_servers_with_one_key_answer_each_others_session_urls() {
         return;
     }
     // Two machines: each its own copy of the archive, no state shared but the key.
-    let (root_a, root_b) = (archive_root("h264-high-aac"), archive_root("h264-high-aac"));
+    let (root_a, root_b) = (
+        archive_root(support::fixture("h264-high-aac")),
+        archive_root(support::fixture("h264-high-aac")),
+    );
     let key = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(key.path(), [0x5a; 32]).unwrap();
     let key_arg = key.path().to_str().unwrap();
@@ -191,7 +167,7 @@ fn two_servers_with_one_key_answer_each_others_session_urls() {
 
 #[test]
 fn wire_errors_are_the_services() {
-    let root = archive_root("h264-high-aac");
+    let root = archive_root(support::fixture("h264-high-aac"));
     let server = Server::start(root.path(), &[]);
     let coral = r#"{"Output":{"__type":"com.amazon.coral.service#UnknownOperationException"},"Version":"1.0"}"#;
     let clip = |start: u64, end: u64| {
@@ -330,7 +306,7 @@ fn wire_errors_are_the_services() {
 
 #[test]
 fn hostile_connections_neither_crash_nor_stall_the_server() {
-    let root = archive_root("h264-high-aac");
+    let root = archive_root(support::fixture("h264-high-aac"));
     let mut server = Server::start(root.path(), &[]);
     let address = server.url.trim_start_matches("http://").to_owned();
     // Connections that stall mid-request, and garbage.
@@ -393,7 +369,7 @@ fn hostile_connections_neither_crash_nor_stall_the_server() {
 
 #[test]
 fn enforced_quotas_refuse_a_burst_with_client_limit_exceeded() {
-    let root = archive_root("h264-high-aac");
+    let root = archive_root(support::fixture("h264-high-aac"));
     let server = Server::start(root.path(), &["--enforce-quotas"]);
     let url = session_url(&server, "HLS", json!({}));
     // 16 requests span at most 3 wall-clock seconds here, and 3 × 5 TPS admit 15.

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
-use server::Server;
+use server::{Server, archive_root};
 
 /// The archive's fixture: 4 fragments of ~1 s (H.264 High with B-frames + AAC).
 const FIXTURE: &str = "h264-high-aac";
@@ -40,16 +40,6 @@ fn harness() -> Option<PathBuf> {
     );
     eprintln!("SKIP: tests/browser/setup.sh failed: {why}");
     None
-}
-
-/// A fresh archive root holding the fixture as stream `cam`.
-fn archive_root() -> tempfile::TempDir {
-    let root = tempfile::Builder::new()
-        .prefix("kvs-browser-")
-        .tempdir()
-        .unwrap();
-    std::fs::copy(support::fixture(FIXTURE), root.path().join("cam")).unwrap();
-    root
 }
 
 /// The ON_DEMAND session URL of `server` over the whole archive, for `protocol` (`HLS`/`DASH`).
@@ -127,7 +117,7 @@ fn hls_js_and_dash_js_play_session_urls_to_the_end() {
     let Some(harness) = harness() else {
         return;
     };
-    let root = archive_root();
+    let root = archive_root(support::fixture(FIXTURE));
     let server = Server::start(root.path(), &[]);
     play(&harness, "hls", &session_url(&server, "HLS"), None, "hls");
     play(
@@ -144,7 +134,10 @@ fn players_alternating_between_two_servers_play_to_the_end() {
     let Some(harness) = harness() else {
         return;
     };
-    let (root_a, root_b) = (archive_root(), archive_root());
+    let (root_a, root_b) = (
+        archive_root(support::fixture(FIXTURE)),
+        archive_root(support::fixture(FIXTURE)),
+    );
     let key = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(key.path(), [0x3c; 32]).unwrap();
     let key_arg = key.path().to_str().unwrap();

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use server::Server;
+use server::{Server, archive_root, playlist_uris};
 
 /// Concurrent players.
 const PLAYERS: usize = 200;
@@ -31,23 +31,6 @@ fn memory_kib(pid: u32) -> (u64, u64) {
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     };
     (field("VmRSS:"), field("VmHWM:"))
-}
-
-/// The URIs of a playlist (lines that are not tags, and `URI="..."` attributes), resolved
-/// against the playlist's URL `base`.
-fn playlist_uris(playlist: &str, base: &str) -> Vec<String> {
-    let path = &base[..base.find('?').unwrap_or(base.len())];
-    let dir = &path[..=path.rfind('/').unwrap()];
-    let mut uris = Vec::new();
-    for line in playlist.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        if let Some(at) = line.find("URI=\"") {
-            let rest = &line[at + 5..];
-            uris.push(format!("{dir}{}", &rest[..rest.find('"').unwrap()]));
-        } else if !line.starts_with('#') {
-            uris.push(format!("{dir}{line}"));
-        }
-    }
-    uris
 }
 
 /// GETs `url`, logging its latency and any failure; the body when it succeeded.
@@ -118,11 +101,7 @@ async fn player(client: reqwest::Client, server_url: String, stop: Arc<AtomicBoo
 
 #[test]
 fn two_hundred_players_get_every_answer_and_memory_stays_flat() {
-    let root = tempfile::Builder::new()
-        .prefix("kvs-load-")
-        .tempdir()
-        .unwrap();
-    std::fs::copy(support::fixture("h264-high-aac"), root.path().join("cam")).unwrap();
+    let root = archive_root(support::fixture("h264-high-aac"));
     let server = Server::start(root.path(), &[]);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let client = reqwest::Client::builder()

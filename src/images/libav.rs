@@ -7,8 +7,8 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::frame;
 use ffmpeg_next::{Packet, decoder};
 
-use super::decoder::{DecodeError, FrameDecoder, Yuv420};
-use crate::codec::{CodecConfig, nal};
+use super::decoder::{DecodeError, FrameDecoder, START_CODE, Yuv420, to_annex_b};
+use crate::codec::CodecConfig;
 
 /// A libavcodec decoder for one track: samples are rewritten to Annex B with the codec private
 /// data's parameter sets before each keyframe (so no extradata is handed over).
@@ -23,9 +23,6 @@ pub struct LibavDecoder {
     /// Reused decoded frame.
     frame: frame::Video,
 }
-
-/// The Annex B start code.
-const START_CODE: [u8; 4] = [0, 0, 0, 1];
 
 impl LibavDecoder {
     /// A decoder for the video track `codec` describes.
@@ -101,15 +98,8 @@ impl FrameDecoder for LibavDecoder {
         keep: &mut dyn FnMut() -> bool,
     ) -> Result<Vec<Option<Yuv420>>, DecodeError> {
         // Copy: the decoder reads Annex B here, the archive stores length-prefixed NAL units.
-        self.annex_b.clear();
-        if keyframe {
-            self.annex_b.extend_from_slice(&self.parameter_sets);
-        }
-        for nal in nal::nal_units(access_unit, self.length_size) {
-            let nal = nal.map_err(|_| DecodeError::Framing)?;
-            self.annex_b.extend_from_slice(&START_CODE);
-            self.annex_b.extend_from_slice(nal);
-        }
+        let prefix = keyframe.then_some(self.parameter_sets.as_slice());
+        to_annex_b(&mut self.annex_b, prefix, access_unit, self.length_size)?;
         self.decoder
             .send_packet(&Packet::copy(&self.annex_b))
             .map_err(|e| DecodeError::Decoder(e.to_string()))?;

@@ -22,6 +22,7 @@ use crate::api::get_media::{
 use crate::api::hls::{GetHlsStreamingSessionUrlInput, get_hls_streaming_session_url};
 use crate::api::images::{GetImagesInput, get_images};
 use crate::api::list_fragments::{ListFragmentsInput, list_fragments};
+use crate::archive::Archive;
 use crate::time::UnixMillis;
 
 /// The largest request body read (1 MiB; the largest valid request, 1000 fragment numbers of
@@ -127,11 +128,11 @@ fn run(
         }
         Operation::GetHlsStreamingSessionUrl => {
             let input: GetHlsStreamingSessionUrlInput = parse(body)?;
-            let (stream, archive) = state
-                .streams
-                .open(input.stream_name.as_deref(), input.stream_arn.as_deref())?;
-            let now = now();
-            admit(state, Limit::SessionUrl, &stream, now)?;
+            let (stream, archive, now) = session_stream(
+                state,
+                input.stream_name.as_deref(),
+                input.stream_arn.as_deref(),
+            )?;
             wire::json(&get_hls_streaming_session_url(
                 &archive,
                 &stream,
@@ -143,11 +144,11 @@ fn run(
         }
         Operation::GetDashStreamingSessionUrl => {
             let input: GetDashStreamingSessionUrlInput = parse(body)?;
-            let (stream, archive) = state
-                .streams
-                .open(input.stream_name.as_deref(), input.stream_arn.as_deref())?;
-            let now = now();
-            admit(state, Limit::SessionUrl, &stream, now)?;
+            let (stream, archive, now) = session_stream(
+                state,
+                input.stream_name.as_deref(),
+                input.stream_arn.as_deref(),
+            )?;
             wire::json(&get_dash_streaming_session_url(
                 &archive,
                 &stream,
@@ -165,6 +166,19 @@ fn run(
             wire::json(&get_images(&archive, &input)?)
         }
     }
+}
+
+/// The stream a session request names, and the time, the request counted against the
+/// session-URL limit.
+fn session_stream(
+    state: &State,
+    name: Option<&str>,
+    arn: Option<&str>,
+) -> Result<(String, Arc<Archive>, UnixMillis), Failure> {
+    let (stream, archive) = state.streams.open(name, arn)?;
+    let now = now();
+    admit(state, Limit::SessionUrl, &stream, now)?;
+    Ok((stream, archive, now))
 }
 
 /// Counts a request against its limit when quotas are enforced.

@@ -5,7 +5,7 @@
 )]
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 /// A running server.
@@ -57,4 +57,32 @@ impl Drop for Server {
             self.child.wait().expect("wait after kill");
         }
     }
+}
+
+/// A fresh archive root holding the fixture `fixture` (a path from `support::fixture`) as
+/// stream `cam`; removed when dropped.
+pub fn archive_root(fixture: PathBuf) -> tempfile::TempDir {
+    let root = tempfile::Builder::new()
+        .prefix("kvs-serve-")
+        .tempdir()
+        .unwrap();
+    std::fs::copy(fixture, root.path().join("cam")).unwrap();
+    root
+}
+
+/// The URIs of an HLS playlist (lines that are not tags, and `URI="..."` attributes), resolved
+/// against the playlist's URL `base`.
+pub fn playlist_uris(playlist: &str, base: &str) -> Vec<String> {
+    let path = &base[..base.find('?').unwrap_or(base.len())];
+    let dir = &path[..=path.rfind('/').unwrap()];
+    let mut uris = Vec::new();
+    for line in playlist.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(at) = line.find("URI=\"") {
+            let rest = &line[at + 5..];
+            uris.push(format!("{dir}{}", &rest[..rest.find('"').unwrap()]));
+        } else if !line.starts_with('#') {
+            uris.push(format!("{dir}{line}"));
+        }
+    }
+    uris
 }
