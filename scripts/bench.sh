@@ -4,7 +4,7 @@
 # MKV→fMP4 and GetClip (issue 5), MKV→TS (issue 6), and ListFragments / GetMediaForFragmentList on a
 # 10 000-fragment archive (issue 11, scripts/bench-archive.sh), and the static HLS/DASH exports against
 # ffmpeg's HLS and DASH muxers (issue 12, scripts/bench-hls.sh), and GetImages against ffmpeg's fps filter
-# (issue 13, scripts/bench-images.sh; with OpenH264, then with libavcodec: feature `ffmpeg`).
+# (issue 13, scripts/bench-images.sh; default build, then with features `ffmpeg` and `turbojpeg`).
 #
 #   scripts/bench.sh                      # 600-s 1080p archive (~600 MB) + a 60-s one for RSS
 #   BENCH_ONLY=fmp4,clip scripts/bench.sh # sections: parse, fmp4, clip, ts, archive, hls, images (default: all)
@@ -96,6 +96,14 @@ missing=()
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v hyperfine >/dev/null || missing+=(hyperfine)
 [ -x /usr/bin/time ] || missing+=(time)
+if want images; then
+  # The second GetImages build (features `ffmpeg` and `turbojpeg`).
+  command -v pkg-config >/dev/null || missing+=(pkg-config)
+  pkg-config --exists libavcodec libavformat 2>/dev/null || missing+=(libavcodec-dev libavformat-dev)
+  compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null || missing+=(libclang-dev)
+  command -v cmake >/dev/null || missing+=(cmake)
+  command -v nasm >/dev/null || missing+=(nasm)
+fi
 # shellcheck source=apt-install.sh
 . scripts/apt-install.sh
 apt_install bench "${missing[@]}"
@@ -399,7 +407,8 @@ if want archive; then scripts/bench-archive.sh "$bin"; fi
 if want hls; then scripts/bench-hls.sh "$archive" "$bin"; fi
 if want images; then
   scripts/bench-images.sh "$archive" "$bin"
-  # Once more with libavcodec decoding (the `ffmpeg` feature), built beside the default binary.
-  cargo build --release --locked --quiet --features ffmpeg --target-dir target/ffmpeg-feature
+  # Once more with libavcodec decoding and libjpeg-turbo encoding (features `ffmpeg` and
+  # `turbojpeg`), built beside the default binary.
+  cargo build --release --locked --quiet --features ffmpeg,turbojpeg --target-dir target/ffmpeg-feature
   scripts/bench-images.sh "$archive" target/ffmpeg-feature/release/kvs-remux
 fi

@@ -9,6 +9,10 @@
 # dictionary (fuzz/dict/ebml.dict) and -max_len of 2 MiB + option bytes (seeds are whole files up
 # to 2 MiB). Saved inputs under fuzz/regressions/<target>/ join the seeds.
 #
+# FUZZ_BUILD="--dev" (or other `cargo fuzz build` options) changes how the targets are built; the
+# test command's smoke run uses --dev (unoptimised: a build in a fraction of the time, and two
+# seconds a target need no speed). The long runs keep the default optimised ASan build.
+#
 # Prints per target: executions, final coverage (libFuzzer's `cov:`) and features (`ft:`), corpus
 # files, and OK or the reproducer. Every target runs; the script exits 1 when any crashed (or ran out
 # of memory or time on one input), naming each reproducer. Logs: fuzz/artifacts/<target>.log.
@@ -21,17 +25,18 @@ cd fuzz
 
 matroska=" ebml mkv_reader push_parser fmp4 clip ts actions inspector multi_file fragment_index list_fragments pack images "
 targets=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
+read -r -a build <<<"${FUZZ_BUILD:-}"
 mkdir -p artifacts
 # Build every target first (all of them in one cargo run unless FUZZ_TARGETS names some): build time
 # is not fuzzing time, and a build failure stops here.
 for target in ${FUZZ_TARGETS:-}; do
-  cargo +nightly fuzz build "$target" >/dev/null 2>artifacts/build.log || {
+  cargo +nightly fuzz build "${build[@]}" "$target" >/dev/null 2>artifacts/build.log || {
     cat artifacts/build.log
     exit 1
   }
 done
 if [ -z "${FUZZ_TARGETS:-}" ]; then
-  cargo +nightly fuzz build >/dev/null 2>artifacts/build.log || {
+  cargo +nightly fuzz build "${build[@]}" >/dev/null 2>artifacts/build.log || {
     cat artifacts/build.log
     exit 1
   }
@@ -49,7 +54,7 @@ for target in $targets; do
   [ -d "regressions/$target" ] && dirs+=("regressions/$target")
   log="artifacts/$target.log"
   status=0
-  cargo +nightly fuzz run "$target" "${dirs[@]}" -- "${args[@]}" >"$log" 2>&1 || status=$?
+  cargo +nightly fuzz run "${build[@]}" "$target" "${dirs[@]}" -- "${args[@]}" >"$log" 2>&1 || status=$?
   execs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1 || true)
   [ -n "$execs" ] || execs=$(grep -Eo '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
   cov=$(grep -Eo ' cov: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+' || true)

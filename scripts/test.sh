@@ -24,6 +24,8 @@ command -v pkg-config >/dev/null || missing+=(pkg-config)
 pkg-config --exists libavcodec 2>/dev/null || missing+=(libavcodec-dev)
 pkg-config --exists libavformat 2>/dev/null || missing+=(libavformat-dev)
 compgen -G '/usr/lib/llvm-*/lib/libclang*.so*' >/dev/null || missing+=(libclang-dev)
+# The `turbojpeg` feature builds libjpeg-turbo from source with cmake (and nasm, above).
+command -v cmake >/dev/null || missing+=(cmake)
 # shellcheck source=apt-install.sh
 . scripts/apt-install.sh
 apt_install test.sh "${missing[@]}"
@@ -43,7 +45,7 @@ phase() {
 phase installs
 cargo fmt --all -- --check
 cargo clippy --locked --all-targets -- -D warnings
-cargo clippy --locked --lib --features ffmpeg -- -D warnings
+cargo clippy --locked --lib --features ffmpeg,turbojpeg -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
 if cargo tree --locked -e normal --no-default-features --prefix none | grep -E '^(clap|serde_json) '; then
   echo "test.sh: the library without the cli feature depends on a CLI crate" >&2
@@ -54,8 +56,9 @@ phase 'fmt, clippy, doc, tree'
 mkdir -p target
 status=0
 cargo test --locked --profile test-release --no-fail-fast 2>&1 | tee target/test-output.txt || status=1
-# GetImages once more with the `ffmpeg` feature: libavcodec decodes H.264 and H.265.
-cargo test --locked --profile test-release --no-fail-fast --features ffmpeg --test oracle_images 2>&1 |
+# GetImages once more with the features `ffmpeg` (libavcodec decodes H.264 and H.265) and
+# `turbojpeg` (libjpeg-turbo encodes JPEG).
+cargo test --locked --profile test-release --no-fail-fast --features ffmpeg,turbojpeg --test oracle_images 2>&1 |
   tee -a target/test-output.txt || status=1
 phase tests
 
@@ -64,7 +67,8 @@ if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
   # Seeds cut to 64 KiB: the smoke shows every target builds and runs; whole-file seeds are
   # replayed by tests/fuzz_replay.rs and fuzzed by the long runs.
-  scripts/fuzz.sh 2 -max_len=65536 || status=1
+  # An unoptimised build (--dev): it builds in a fraction of the optimised build's time.
+  FUZZ_BUILD=--dev scripts/fuzz.sh 2 -max_len=65536 || status=1
   phase 'fuzz smoke'
 else
   echo "nightly toolchain absent: fuzz smoke not run"

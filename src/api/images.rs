@@ -418,7 +418,7 @@ fn make(plan: &Plan, request: &Request) -> Vec<Made> {
                 .collect();
         }
     };
-    let pictures = decode_needed(decoder.as_mut(), samples, chosen);
+    let mut pictures = decode_needed(decoder.as_mut(), samples, chosen);
     let mut encoded: HashMap<usize, Made> = HashMap::new();
     chosen
         .iter()
@@ -429,7 +429,7 @@ fn make(plan: &Plan, request: &Request) -> Vec<Made> {
             encoded
                 .entry(sample)
                 .or_insert_with(|| {
-                    let picture = pictures.get(&sample).ok_or_else(|| {
+                    let picture = pictures.remove(&sample).ok_or_else(|| {
                         (
                             ImageError::MediaError,
                             "the decoder gave no picture for the frame".to_owned(),
@@ -497,7 +497,7 @@ fn decode_needed(
 
 /// The base64 ImageContent of `picture` as the request asks, or why it cannot be made (it
 /// exceeds [`MAX_IMAGE_CONTENT`], or encoding fails).
-fn image_content(picture: &Yuv420, request: &Request) -> Result<String, String> {
+fn image_content(picture: Yuv420, request: &Request) -> Result<String, String> {
     let size = picture::target_size(
         (picture.width, picture.height),
         request.size.0,
