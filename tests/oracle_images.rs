@@ -688,3 +688,33 @@ fn decoders_answer_garbage_with_errors() {
         );
     }
 }
+
+/// JPEG is full-range YCbCr (JFIF): every limited-range level comes back, decoded by the `image`
+/// crate, as ffmpeg's range conversion gives it (Y 16 → 0, 235 → 255, (Y − 16) · 255 / 219
+/// between), whichever encoder this build has (jpeg-encoder, or libjpeg-turbo with the feature).
+#[test]
+fn jpeg_widens_limited_range_as_ffmpeg_does() {
+    use kvs_remux::low_level::images::Yuv420;
+    use kvs_remux::low_level::images::picture::{ImageFormat, encode};
+    for level in [0u8, 16, 17, 60, 126, 200, 234, 235, 255] {
+        // A flat grey 16x16 picture: quality 100 keeps it exact up to rounding.
+        let picture = Yuv420 {
+            width: 16,
+            height: 16,
+            y: vec![level; 256],
+            u: vec![128; 64],
+            v: vec![128; 64],
+        };
+        let jpeg = encode(picture, (16, 16), ImageFormat::Jpeg { quality: 100 }).unwrap();
+        let decoded = image::load_from_memory(&jpeg).unwrap().to_luma8();
+        let full = ((i32::from(level) - 16) * 255 + 109)
+            .div_euclid(219)
+            .clamp(0, 255);
+        for &sample in decoded.as_raw() {
+            assert!(
+                (i32::from(sample) - full).abs() <= 1,
+                "Y {level}: decoded {sample}, expected {full}"
+            );
+        }
+    }
+}

@@ -295,39 +295,6 @@ mod tests {
     }
 
     #[test]
-    #[cfg(feature = "turbojpeg")]
-    fn widening_equals_the_range_tables() {
-        let (luma, chroma) = (range_table(16, 219), range_table(16, 224));
-        let mut picture = Yuv420 {
-            width: 512,
-            height: 1,
-            y: (0..=255).chain(0..=255).collect(),
-            u: (0..=255).collect(),
-            v: (0..=255).rev().collect(),
-        };
-        let expected: Vec<Vec<u8>> = [
-            (&picture.y, &luma),
-            (&picture.u, &chroma),
-            (&picture.v, &chroma),
-        ]
-        .map(|(plane, table)| plane.iter().map(|&v| table[usize::from(v)]).collect())
-        .into();
-        widen_to_full_range(&mut picture);
-        assert_eq!(vec![picture.y, picture.u, picture.v], expected);
-        // A short plane is padded to its size, a long one cut.
-        let mut short = Yuv420 {
-            width: 3,
-            height: 3,
-            y: vec![235; 5],
-            u: vec![128; 9],
-            v: vec![],
-        };
-        widen_to_full_range(&mut short);
-        assert_eq!(short.y, [255, 255, 255, 255, 255, 0, 0, 0, 0]);
-        assert_eq!((short.u, short.v), (vec![128; 4], vec![128; 4]));
-    }
-
-    #[test]
     fn grey_stays_grey() {
         let picture = Yuv420 {
             width: 3,
