@@ -94,36 +94,60 @@ pub fn decoder_for(codec: &CodecConfig) -> Result<Box<dyn FrameDecoder>, DecodeE
 /// keyframe.
 pub struct H264Decoder {
     decoder: Decoder,
-    /// Start code + SPS/PPS of the avcC, fed before each keyframe.
-    parameter_sets: Vec<u8>,
-    /// The length-prefix size of the samples' NAL units.
-    length_size: u8,
-    /// Reused Annex B buffer.
-    annex_b: Vec<u8>,
+    /// The samples as OpenH264 reads them.
+    annex_b: AnnexB,
 }
 
 /// The Annex B start code.
-pub(super) const START_CODE: [u8; 4] = [0, 0, 0, 1];
+const START_CODE: [u8; 4] = [0, 0, 0, 1];
 
-/// Rewrites `access_unit` (NAL units behind `length_size`-byte lengths) as Annex B into `out`,
-/// after `parameter_sets` (already Annex B) when given.
-///
-/// # Errors
-/// [`DecodeError::Framing`] when a length overruns the access unit or a NAL unit is empty.
-pub(super) fn to_annex_b(
-    out: &mut Vec<u8>,
-    parameter_sets: Option<&[u8]>,
-    access_unit: &[u8],
+/// Samples rewritten for a decoder that reads Annex B: start codes for length prefixes, and the
+/// codec private data's parameter sets before each keyframe.
+pub(super) struct AnnexB {
+    /// Start code + parameter set, for each set of the codec private data.
+    parameter_sets: Vec<u8>,
+    /// The length-prefix size of the samples' NAL units.
     length_size: u8,
-) -> Result<(), DecodeError> {
-    out.clear();
-    out.extend_from_slice(parameter_sets.unwrap_or_default());
-    for nal in nal::nal_units(access_unit, length_size) {
-        let nal = nal.map_err(|_| DecodeError::Framing)?;
-        out.extend_from_slice(&START_CODE);
-        out.extend_from_slice(nal);
+    /// Reused output buffer.
+    buffer: Vec<u8>,
+}
+
+impl AnnexB {
+    /// A rewriter for samples with `length_size`-byte NAL lengths and these parameter sets.
+    pub(super) fn new<'a>(sets: impl IntoIterator<Item = &'a [u8]>, length_size: u8) -> AnnexB {
+        let mut parameter_sets = Vec::new();
+        for set in sets {
+            parameter_sets.extend_from_slice(&START_CODE);
+            parameter_sets.extend_from_slice(set);
+        }
+        AnnexB {
+            parameter_sets,
+            length_size,
+            buffer: Vec::new(),
+        }
     }
-    Ok(())
+
+    /// `access_unit` (length-prefixed NAL units) as Annex B, after the parameter sets when
+    /// `keyframe`.
+    ///
+    /// # Errors
+    /// [`DecodeError::Framing`] when a length overruns the access unit or a NAL unit is empty.
+    pub(super) fn rewrite(
+        &mut self,
+        access_unit: &[u8],
+        keyframe: bool,
+    ) -> Result<&[u8], DecodeError> {
+        self.buffer.clear();
+        if keyframe {
+            self.buffer.extend_from_slice(&self.parameter_sets);
+        }
+        for nal in nal::nal_units(access_unit, self.length_size) {
+            let nal = nal.map_err(|_| DecodeError::Framing)?;
+            self.buffer.extend_from_slice(&START_CODE);
+            self.buffer.extend_from_slice(nal);
+        }
+        Ok(&self.buffer)
+    }
 }
 
 impl H264Decoder {
@@ -144,16 +168,10 @@ impl H264Decoder {
         let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
         let decoder = Decoder::with_api_config(openh264::OpenH264API::from_source(), config)
             .map_err(|e| DecodeError::Decoder(e.to_string()))?;
-        let mut parameter_sets = Vec::new();
-        for nal in avc.sps().iter().chain(avc.pps()) {
-            parameter_sets.extend_from_slice(&START_CODE);
-            parameter_sets.extend_from_slice(nal);
-        }
+        let sets = avc.sps().iter().chain(avc.pps()).map(|nal| &nal[..]);
         Ok(H264Decoder {
             decoder,
-            parameter_sets,
-            length_size: avc.nal_length_size(),
-            annex_b: Vec::new(),
+            annex_b: AnnexB::new(sets, avc.nal_length_size()),
         })
     }
 }
@@ -166,11 +184,10 @@ impl FrameDecoder for H264Decoder {
         keep: &mut dyn FnMut() -> bool,
     ) -> Result<Vec<Option<Yuv420>>, DecodeError> {
         // Copy: OpenH264 reads Annex B, the archive stores length-prefixed NAL units.
-        let prefix = keyframe.then_some(self.parameter_sets.as_slice());
-        to_annex_b(&mut self.annex_b, prefix, access_unit, self.length_size)?;
+        let annex_b = self.annex_b.rewrite(access_unit, keyframe)?;
         let picture = self
             .decoder
-            .decode(&self.annex_b)
+            .decode(annex_b)
             .map_err(|e| DecodeError::Decoder(e.to_string()))?;
         picture
             .iter()

@@ -7,19 +7,15 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::frame;
 use ffmpeg_next::{Packet, decoder};
 
-use super::decoder::{DecodeError, FrameDecoder, START_CODE, Yuv420, to_annex_b};
+use super::decoder::{AnnexB, DecodeError, FrameDecoder, Yuv420};
 use crate::codec::CodecConfig;
 
 /// A libavcodec decoder for one track: samples are rewritten to Annex B with the codec private
 /// data's parameter sets before each keyframe (so no extradata is handed over).
 pub struct LibavDecoder {
     decoder: decoder::Video,
-    /// Start code + parameter sets (VPS/SPS/PPS/SEI of the hvcC, SPS/PPS of the avcC).
-    parameter_sets: Vec<u8>,
-    /// The length-prefix size of the samples' NAL units.
-    length_size: u8,
-    /// Reused Annex B buffer.
-    annex_b: Vec<u8>,
+    /// The samples as libavcodec reads them here (no extradata is handed over).
+    annex_b: AnnexB,
     /// Reused decoded frame.
     frame: frame::Video,
 }
@@ -63,16 +59,9 @@ impl LibavDecoder {
             ..Default::default()
         });
         let decoder = context.decoder().video().map_err(failed)?;
-        let mut parameter_sets = Vec::new();
-        for set in sets {
-            parameter_sets.extend_from_slice(&START_CODE);
-            parameter_sets.extend_from_slice(set);
-        }
         Ok(LibavDecoder {
             decoder,
-            parameter_sets,
-            length_size,
-            annex_b: Vec::new(),
+            annex_b: AnnexB::new(sets, length_size),
             frame: frame::Video::empty(),
         })
     }
@@ -98,10 +87,9 @@ impl FrameDecoder for LibavDecoder {
         keep: &mut dyn FnMut() -> bool,
     ) -> Result<Vec<Option<Yuv420>>, DecodeError> {
         // Copy: the decoder reads Annex B here, the archive stores length-prefixed NAL units.
-        let prefix = keyframe.then_some(self.parameter_sets.as_slice());
-        to_annex_b(&mut self.annex_b, prefix, access_unit, self.length_size)?;
+        let annex_b = self.annex_b.rewrite(access_unit, keyframe)?;
         self.decoder
-            .send_packet(&Packet::copy(&self.annex_b))
+            .send_packet(&Packet::copy(annex_b))
             .map_err(|e| DecodeError::Decoder(e.to_string()))?;
         self.receive(keep)
     }
