@@ -757,6 +757,27 @@ fn report_damage(damage: &[Damage], strict: bool) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Makes glibc keep freed large blocks for reuse instead of unmapping them, for `get-images`.
+///
+/// Every GOP is decoded by a fresh decoder whose frame buffers (3 MB each at 1080p) are freed when
+/// it ends; glibc serves such blocks with mmap and unmaps them on free, and its rayon threads' arenas
+/// give freed memory back, so the next decoder's buffers fault in zeroed pages again: 117 k page faults
+/// and about 9 % of the CPU time for one minute of 1080p video. With blocks up to 32 MiB taken from
+/// the heap, and up to 256 MiB of free heap kept, 23 k faults are left (the mapped archive's pages).
+/// The CLI process is ours to tune; the library never calls this (it runs in other programs).
+fn keep_freed_buffers() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    #[expect(
+        unsafe_code,
+        reason = "mallopt only sets allocator parameters; a refused value (return 0) changes nothing"
+    )]
+    // SAFETY: mallopt reads two integers and sets glibc's thresholds; it is safe to call at any time.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
+    }
+}
+
 /// Where a command's stream is: PATH, or an entry of an archive root.
 #[derive(Clone, Copy)]
 enum Location<'a> {
@@ -976,6 +997,7 @@ fn get_images_command(
     verbose: bool,
     strict: bool,
 ) -> Result<(), Failure> {
+    keep_freed_buffers();
     let location = location("get-images", path, request);
     let fields = request_fields(request, flags)?;
     let mut input: GetImagesInput =
