@@ -12,7 +12,9 @@
 mod mkv_build;
 
 use bytes::Bytes;
-use kvs_remux::api::images::{Format, GetImagesInput, ImageError, get_images};
+use kvs_remux::api::images::{
+    Format, GetImagesInput, ImageError, ImagesOptions, get_images, get_images_with,
+};
 use kvs_remux::archive::TimestampKind;
 use kvs_remux::{Archive, UnixMillis};
 use mkv_build::{KvsFragment, Track, simple_block};
@@ -109,6 +111,9 @@ proptest! {
             max_results: Some(max_results),
             next_token: None,
         };
+        let all_pages = ImagesOptions { all_pages: true, ..ImagesOptions::default() };
+        let at_once = get_images_with(&archive, &input, all_pages).unwrap();
+        prop_assert!(at_once.next_token.is_none());
         let mut got = Vec::new();
         loop {
             let page = get_images(&archive, &input).unwrap();
@@ -126,7 +131,8 @@ proptest! {
             .iter()
             .map(|i| (i.time_stamp.0, i.error == Some(ImageError::MediaError)))
             .collect();
-        prop_assert_eq!(answers, expected);
+        prop_assert_eq!(&answers, &expected);
+        prop_assert_eq!(&got, &at_once.images);
         prop_assert!(got.iter().all(|i| i.image_content.is_none()
             && matches!(i.error, Some(ImageError::MediaError | ImageError::NoMedia))));
     }

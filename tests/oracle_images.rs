@@ -292,6 +292,7 @@ fn fill_from_previous_keyframe_fills_gaps() {
     }
     let fill = ImagesOptions {
         fill_from_previous_keyframe: true,
+        ..ImagesOptions::default()
     };
     check_against_ffmpeg("gap-1h", &support::fixture("gap-1h"), 1000, fill);
     let archive = Archive::open(&support::fixture("gap-1h")).unwrap();
@@ -429,6 +430,13 @@ fn pages_resume_exactly() {
         whole,
         all_pages(&archive, request(start, start + 10_000, 200, Format::Jpeg))
     );
+    let mut at_once = request(start, start + 10_000, 200, Format::Jpeg);
+    at_once.max_results = Some(3);
+    let options = ImagesOptions {
+        all_pages: true,
+        ..ImagesOptions::default()
+    };
+    assert_eq!(whole, get_images_with(&archive, &at_once, options).unwrap());
 }
 
 /// Track 1 not video (AAC only), and H.265 without a decoder in this build: MEDIA_ERROR per image.

@@ -183,6 +183,10 @@ pub struct ImagesOptions {
     /// fragment's last frame at or before the slot even where the slot lies in a gap after it, so
     /// every slot from the archive's first frame to its last gets an image.
     pub fill_from_previous_keyframe: bool,
+    /// Every slot from the first (or NextToken's) through the last in one response without a
+    /// NextToken, MaxResults aside: what a caller that would fetch every page gets at once, with
+    /// each GOP decoded once where pages split by a page boundary would decode it twice.
+    pub all_pages: bool,
 }
 
 /// [`get_images`] with `options`.
@@ -194,7 +198,10 @@ pub fn get_images_with(
     input: &GetImagesInput,
     options: ImagesOptions,
 ) -> Result<GetImagesOutput, ApiError> {
-    let request = validate(input)?;
+    let mut request = validate(input)?;
+    if options.all_pages {
+        request.page = request.slots - request.first;
+    }
     let index = archive.index();
     let fill = options.fill_from_previous_keyframe;
     let selected = index.select(&Selection {

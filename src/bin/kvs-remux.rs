@@ -658,6 +658,7 @@ fn main() -> ExitCode {
             output_dir.as_deref(),
             images::ImagesOptions {
                 fill_from_previous_keyframe,
+                all_pages: false,
             },
             verbose,
             strict,
@@ -993,14 +994,14 @@ fn get_images_command(
     request: &RequestArgs,
     flags: Vec<(&str, Option<Flag>)>,
     output_dir: Option<&Path>,
-    options: images::ImagesOptions,
+    mut options: images::ImagesOptions,
     verbose: bool,
     strict: bool,
 ) -> Result<(), Failure> {
     keep_freed_buffers();
     let location = location("get-images", path, request);
     let fields = request_fields(request, flags)?;
-    let mut input: GetImagesInput =
+    let input: GetImagesInput =
         serde_json::from_value(fields).map_err(|e| invalid_flag("get-images", &e.to_string()))?;
     let (archive, inputs) = open_stream(
         location,
@@ -1009,14 +1010,9 @@ fn get_images_command(
         input.stream_arn.as_deref(),
         strict,
     )?;
-    let one_page = input.max_results.is_some() || input.next_token.is_some();
-    let mut output = get_images_with(&archive, &input, options)?;
-    while !one_page && let Some(token) = output.next_token.take() {
-        input.next_token = Some(token);
-        let page = get_images_with(&archive, &input, options)?;
-        output.images.extend(page.images);
-        output.next_token = page.next_token;
-    }
+    // Every page at once unless the user asked for pages: each GOP decoded once.
+    options.all_pages = input.max_results.is_none() && input.next_token.is_none();
+    let output = get_images_with(&archive, &input, options)?;
     if verbose {
         for image in &output.images {
             if let (Some(error), Some(reason)) = (image.error, &image.reason) {
