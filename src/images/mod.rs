@@ -3,6 +3,10 @@
 //! scales and encodes them as JPEG or PNG.
 
 mod decoder;
+#[cfg(not(feature = "turbojpeg"))]
+mod jpeg_rust;
+#[cfg(feature = "turbojpeg")]
+mod jpeg_turbo;
 #[cfg(feature = "ffmpeg")]
 mod libav;
 pub mod picture;

@@ -1,10 +1,15 @@
 //! From a decoded picture to image bytes (spec §1.7): YUV→RGB, scaling to the requested size
-//! with a Lanczos filter (`fast_image_resize`), JPEG (`jpeg-encoder`) or PNG (`png`).
+//! with a Lanczos filter (`fast_image_resize`), JPEG (`jpeg-encoder`, or libjpeg-turbo with the
+//! feature `turbojpeg`) or PNG (`png`).
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{PixelType, ResizeAlg, ResizeOptions, Resizer};
 
 use super::Yuv420;
+#[cfg(not(feature = "turbojpeg"))]
+use super::jpeg_rust::jpeg;
+#[cfg(feature = "turbojpeg")]
+use super::jpeg_turbo::jpeg;
 
 /// The image format and its options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,140 +144,6 @@ fn scale(picture: &Yuv420, (width, height): (u32, u32)) -> Option<Yuv420> {
     })
 }
 
-/// `picture` as JPEG (JFIF: full-range YCbCr, chroma at half width and height) through the
-/// pure-Rust `jpeg-encoder`; the planes are only widened to full range on the way in.
-#[cfg(not(feature = "turbojpeg"))]
-fn jpeg(picture: Yuv420, quality: u8) -> Result<Vec<u8>, Error> {
-    let size = |side: usize| u16::try_from(side).map_err(|_| Error::Encode(format!("{side} px")));
-    let rows = JpegRows {
-        picture: &picture,
-        width: size(picture.width)?,
-        height: size(picture.height)?,
-        luma: range_table(16, 219),
-        chroma: range_table(16, 224),
-    };
-    let mut out = Vec::new();
-    jpeg_encoder::Encoder::new(&mut out, quality)
-        .encode_image(rows)
-        .map_err(|e| Error::Encode(e.to_string()))?;
-    Ok(out)
-}
-
-/// `picture` as JPEG (JFIF: full-range YCbCr, chroma at half width and height) through
-/// libjpeg-turbo (feature `turbojpeg`), which takes the planes as they are once widened to full
-/// range (in place: a new 1080p plane is 3 MB of fresh pages to fault in).
-#[cfg(feature = "turbojpeg")]
-fn jpeg(mut picture: Yuv420, quality: u8) -> Result<Vec<u8>, Error> {
-    widen_to_full_range(&mut picture);
-    let (width, chroma_width) = (picture.width, picture.width.div_ceil(2));
-    let image = turbojpeg::YuvPlanesImage {
-        y_plane: &picture.y[..],
-        u_plane: &picture.u[..],
-        v_plane: &picture.v[..],
-        width,
-        height: picture.height,
-        y_stride: width,
-        u_stride: chroma_width,
-        v_stride: chroma_width,
-        subsamp: turbojpeg::Subsamp::Sub2x2,
-    };
-    turbojpeg::compress_yuv_planes(&image, i32::from(quality))
-        .map(|jpeg| jpeg.to_vec())
-        .map_err(|e| Error::Encode(e.to_string()))
-}
-
-/// Widens the limited-range planes of `picture` to full range in place ([`range_table`]'s
-/// values), each plane padded (black, neutral chroma) or cut to the exact size its dimensions
-/// give: libjpeg-turbo reads that many samples.
-#[cfg(feature = "turbojpeg")]
-fn widen_to_full_range(picture: &mut Yuv420) {
-    let widen = |plane: &mut Vec<u8>, span: u32, len: usize, pad: u8| {
-        plane.resize(len, pad);
-        for value in plane.iter_mut() {
-            // range_table's rounding, in arithmetic the compiler vectorises (a table lookup
-            // is one load per sample).
-            let full = (u32::from(*value).saturating_sub(16) * 255 + span / 2) / span;
-            *value = full.min(255) as u8;
-        }
-    };
-    let luma_len = picture.width * picture.height;
-    let chroma_len = picture.width.div_ceil(2) * picture.height.div_ceil(2);
-    widen(&mut picture.y, 219, luma_len, 16);
-    widen(&mut picture.u, 224, chroma_len, 128);
-    widen(&mut picture.v, 224, chroma_len, 128);
-}
-
-/// Limited range (`low` to `low + span`) to full range 0–255, by table.
-#[cfg(any(test, not(feature = "turbojpeg")))]
-fn range_table(low: i32, span: i32) -> [u8; 256] {
-    let mut table = [0; 256];
-    for (value, out) in (0i32..).zip(table.iter_mut()) {
-        let full = ((value - low) * 255 + span / 2).div_euclid(span);
-        *out = full.clamp(0, 255) as u8;
-    }
-    table
-}
-
-/// A picture as the JPEG encoder reads it: rows of full-range Y, Cb, Cr (JFIF), chroma repeated.
-#[cfg(not(feature = "turbojpeg"))]
-struct JpegRows<'a> {
-    picture: &'a Yuv420,
-    width: u16,
-    height: u16,
-    luma: [u8; 256],
-    chroma: [u8; 256],
-}
-
-#[cfg(not(feature = "turbojpeg"))]
-impl jpeg_encoder::ImageBuffer for JpegRows<'_> {
-    fn get_jpeg_color_type(&self) -> jpeg_encoder::JpegColorType {
-        jpeg_encoder::JpegColorType::Ycbcr
-    }
-
-    fn width(&self) -> u16 {
-        self.width
-    }
-
-    fn height(&self) -> u16 {
-        self.height
-    }
-
-    fn fill_buffers(&self, y: u16, buffers: &mut [Vec<u8>; 4]) {
-        let picture = self.picture;
-        let width = picture.width;
-        let row = usize::from(y);
-        let luma = plane_row(&picture.y, row, width);
-        let chroma_width = width.div_ceil(2);
-        let cb = plane_row(&picture.u, row / 2, chroma_width);
-        let cr = plane_row(&picture.v, row / 2, chroma_width);
-        let [y_out, cb_out, cr_out, _] = buffers;
-        let start = y_out.len();
-        y_out.extend(luma.iter().map(|&s| self.luma[usize::from(s)]));
-        y_out.resize(start + width, self.luma[16]);
-        repeat_chroma(cb_out, cb, &self.chroma, width);
-        repeat_chroma(cr_out, cr, &self.chroma, width);
-    }
-}
-
-/// Row `row` of a plane `width` samples wide (shorter, or empty, when the plane is short).
-#[cfg(not(feature = "turbojpeg"))]
-fn plane_row(plane: &[u8], row: usize, width: usize) -> &[u8] {
-    let start = row.saturating_mul(width);
-    let row = plane.get(start..).unwrap_or_default();
-    row.get(..width).unwrap_or(row)
-}
-
-/// Appends `width` samples to `out`: each of `chroma` mapped by `table` and repeated (a missing
-/// sample reads as neutral grey).
-#[cfg(not(feature = "turbojpeg"))]
-fn repeat_chroma(out: &mut Vec<u8>, chroma: &[u8], table: &[u8; 256], width: usize) {
-    let start = out.len();
-    out.resize(start + width, table[128]);
-    for (pair, &sample) in out[start..].chunks_mut(2).zip(chroma) {
-        pair.fill(table[usize::from(sample)]);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,14 +155,6 @@ mod tests {
         assert_eq!(target_size((1920, 1080), None, Some(360)), (640, 360));
         assert_eq!(target_size((1920, 1080), Some(100), Some(100)), (100, 100));
         assert_eq!(target_size((640, 330), Some(1), None), (1, 1));
-    }
-
-    #[test]
-    fn limited_range_widens_to_full() {
-        let luma = range_table(16, 219);
-        let chroma = range_table(16, 224);
-        assert_eq!((luma[0], luma[16], luma[235], luma[255]), (0, 0, 255, 255));
-        assert_eq!((chroma[16], chroma[128], chroma[240]), (0, 128, 255));
     }
 
     #[test]
