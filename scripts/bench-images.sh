@@ -4,7 +4,8 @@
 #   ours    kvs-remux get-images ARCHIVE --start-timestamp S --end-timestamp S+300
 #                    --sampling-interval 1000 --format JPEG [--width-pixels 640] --output-dir DIR
 #   ffmpeg  ffmpeg -t 300 -i ARCHIVE -vf fps=1 -q:v 3 DIR/out%04d.jpg   (and with scale=640:-2)
-# outputs on tmpfs, plus peak RSS of each (/usr/bin/time -v). Called by scripts/bench.sh (section
+# outputs on tmpfs, plus peak RSS of each (/usr/bin/time -v) and ours split into heap and the
+# mapped archive's pages (RssAnon / RssFile, sampled). Called by scripts/bench.sh (section
 # `images`), or alone:
 #   scripts/bench-images.sh ARCHIVE [BIN]     (BIN defaults to target/release/kvs-remux)
 # Results are appended to bench-data/bench-images-results.txt.
@@ -34,6 +35,8 @@ hyperfine -N --warmup 1 --runs 3 --export-csv "$csv" --style basic --prepare "ba
   -n 640-ours "$ours --width-pixels 640 --output-dir $shm/ours" \
   -n 640-ffmpeg "$ff -vf fps=1,scale=640:-2 -q:v 3 $shm/ff/out%04d.jpg" >&2
 
+# shellcheck source=scripts/rss-split.sh
+source scripts/rss-split.sh
 median() { awk -F, -v c="$1" '$1 == c { print $4 }' "$csv"; }
 peak_mib() {
   rm -rf "$shm/ours" "$shm/ff" && mkdir -p "$shm/ff"
@@ -44,15 +47,17 @@ peak_mib() {
   echo "kvs-remux GetImages, $(date -u +%FT%TZ), $(nproc) cores, page cache warm, outputs on tmpfs"
   echo "archive: $archive; 300 JPEG images, 1 per second from $start; binary $bin"
   echo
-  printf '%-8s %10s %10s %10s %16s %16s\n' size "ours s" "ffmpeg s" "vs ffmpeg" "ours RSS MiB" "ffmpeg RSS MiB"
+  printf '%-8s %10s %10s %10s %16s %16s %20s\n' size "ours s" "ffmpeg s" "vs ffmpeg" "ours RSS MiB" "ffmpeg RSS MiB" \
+    "ours heap/file MiB"
   for row in full 640; do
     width=()
     scale=fps=1
     if [ "$row" = 640 ]; then width=(--width-pixels 640); scale=fps=1,scale=640:-2; fi
     # shellcheck disable=SC2086
-    printf '%-8s %10.2f %10.2f %9.2fx %16s %16s\n' "$row" "$(median "$row-ours")" "$(median "$row-ffmpeg")" \
+    printf '%-8s %10.2f %10.2f %9.2fx %16s %16s %20s\n' "$row" "$(median "$row-ours")" "$(median "$row-ffmpeg")" \
       "$(awk -v a="$(median "$row-ffmpeg")" -v b="$(median "$row-ours")" 'BEGIN { print a / b }')" \
       "$(peak_mib $ours "${width[@]}" --output-dir "$shm/ours")" \
-      "$(peak_mib $ff -vf "$scale" -q:v 3 "$shm/ff/out%04d.jpg")"
+      "$(peak_mib $ff -vf "$scale" -q:v 3 "$shm/ff/out%04d.jpg")" \
+      "$(split_mib $ours "${width[@]}" --output-dir "$shm/ours")"
   done
 } | tee -a "$results"

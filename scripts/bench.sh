@@ -150,23 +150,8 @@ peak_rss_stdin() {
   shift
   /usr/bin/time -v "$@" < "$file" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ { print $2 }'
 }
-# Peak RssAnon and RssFile (kB) of a running command, polling /proc/PID/status with bash builtins
-# only (no sleep, no subprocess) so even a sub-second run gets many samples.
-rss_split() {
-  "$@" > /dev/null &
-  local pid=$! anon=0 file=0 state=R key value
-  while [ "$state" != Z ] && [ -r "/proc/$pid/status" ]; do
-    while IFS=$': \t' read -r key value _; do
-      case "$key" in
-        State) state=$value ;;
-        RssAnon) ((value > anon)) && anon=$value ;;
-        RssFile) ((value > file)) && file=$value ;;
-      esac
-    done < "/proc/$pid/status" 2>/dev/null || state=Z
-  done
-  wait "$pid"
-  echo "$anon $file"
-}
+# shellcheck source=scripts/rss-split.sh
+source scripts/rss-split.sh
 
 
 if want parse; then
