@@ -12,7 +12,7 @@
 
 use std::fmt;
 use std::num::{NonZeroU32, NonZeroU64};
-use std::time::UNIX_EPOCH;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Nanoseconds per millisecond.
 const NS_PER_MS: i64 = 1_000_000;
@@ -66,6 +66,13 @@ impl UnixMillis {
         let time = humantime::parse_rfc3339_weak(text).ok()?;
         let since = time.duration_since(UNIX_EPOCH).ok()?;
         u64::try_from(since.as_millis()).ok().map(UnixMillis)
+    }
+
+    /// `time` in whole milliseconds: 0 before 1970, `u64::MAX` past what fits. The library takes
+    /// the wall clock as a value; its callers pass `SystemTime::now()` here.
+    pub fn from_system_time(time: SystemTime) -> UnixMillis {
+        let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+        UnixMillis(u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX))
     }
 
     /// The instant on the media timeline, or `None` past the year 2262 (the end of `i64` nanoseconds).

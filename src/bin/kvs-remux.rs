@@ -1167,7 +1167,7 @@ fn session_url_command(
     };
     let key_path = session.session_key_file.clone().unwrap_or(key_path);
     let key = root::read_session_key(&key_path, true)?;
-    let now = now();
+    let now = UnixMillis::from_system_time(std::time::SystemTime::now());
     let endpoint = &session.endpoint_url;
     if subcommand == "get-hls-streaming-session-url" {
         let input: GetHlsStreamingSessionUrlInput =
@@ -1225,14 +1225,6 @@ fn serve(
     };
     server::run(config, listen, ready, server::shutdown_signal())
         .map_err(|e| Failure::Local(format!("cannot serve on {listen}: {e}")))
-}
-
-/// The wall clock (sessions expire by it; the library takes the time as a value).
-fn now() -> UnixMillis {
-    let since_epoch = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    UnixMillis(u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// `HLSFragmentSelector` → `hls-fragment-selector`, as the AWS CLI names flags.

@@ -176,7 +176,7 @@ fn session_stream(
     arn: Option<&str>,
 ) -> Result<(String, Arc<Archive>, UnixMillis), Failure> {
     let (stream, archive) = state.streams.open(name, arn)?;
-    let now = now();
+    let now = UnixMillis::from_system_time(SystemTime::now());
     admit(state, Limit::SessionUrl, &stream, now)?;
     Ok((stream, archive, now))
 }
@@ -223,12 +223,4 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
             }
         }
     })
-}
-
-/// The wall clock, for session tokens and rate limits (the library takes time as a value).
-pub(super) fn now() -> UnixMillis {
-    let since_epoch = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or_default();
-    UnixMillis(u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX))
 }

@@ -2,15 +2,17 @@
 //! §1.8): authorised by the SessionToken alone, answered by [`crate::player`].
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use axum::extract::Path;
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 
 use super::State;
-use super::operations::{admit, now};
+use super::operations::admit;
 use super::quotas::Limit;
 use super::wire::{self, Failure};
+use crate::UnixMillis;
 use crate::player::{self, PlayerResponse};
 use crate::session::Protocol;
 
@@ -28,7 +30,7 @@ pub(super) async fn dash(state: Arc<State>, Path(action): Path<String>, uri: Uri
 async fn answer(state: Arc<State>, protocol: Protocol, action: String, uri: Uri) -> Response {
     let query = uri.query().unwrap_or("").to_owned();
     let answer = tokio::task::spawn_blocking(move || {
-        let now = now();
+        let now = UnixMillis::from_system_time(SystemTime::now());
         let limit = match action.as_str() {
             "getMP4MediaFragment.mp4" | "getTSFragment.ts" => Limit::Media,
             _ => Limit::Playlist,
