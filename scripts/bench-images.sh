@@ -42,6 +42,11 @@ peak_mib() {
   rm -rf "$shm/ours" "$shm/ff" && mkdir -p "$shm/ff"
   /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }'
 }
+# Ours: peak heap (RssAnon) / mapped archive (RssFile), MiB.
+split_mib() {
+  rm -rf "$shm/ours"
+  rss_split "$@" | awk '{ printf "%.0f / %.0f", $1 / 1024, $2 / 1024 }'
+}
 {
   echo
   echo "kvs-remux GetImages, $(date -u +%FT%TZ), $(nproc) cores, page cache warm, outputs on tmpfs"
