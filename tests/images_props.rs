@@ -83,6 +83,38 @@ fn spec() -> impl Strategy<Value = Spec> {
         .prop_map(|(frames, gap)| Spec { frames, gap })
 }
 
+/// A fragment whose block cannot be read (fixed lacing that does not divide it) fails GetImages with
+/// InvalidArgumentException, an exception GetImages has (spec §3.1), not InvalidMediaFrameException
+/// (found by the `images` fuzz target).
+#[test]
+fn unreadable_block_is_invalid_argument() {
+    let track = || Track::aac(1).with_default_duration(FRAME_MS * 1_000_000);
+    let good = simple_block(1, 0, true, &[0x21, 0x10, 0x04]);
+    // Flags byte (after ID, size, track number and timecode): fixed lacing, two frames in 3 bytes.
+    let mut laced = simple_block(1, 0, true, &[0x01, 0x21, 0x10, 0x04]);
+    laced[5] |= 0x04;
+    let mut bytes = KvsFragment::new(1, BASE, vec![track()], &[good]).to_bytes();
+    bytes.extend(KvsFragment::new(2, BASE + 1000, vec![track()], &[laced]).to_bytes());
+    let archive = Archive::from_bytes(Bytes::from(bytes)).unwrap();
+    let input = GetImagesInput {
+        stream_name: Some("s".into()),
+        stream_arn: None,
+        image_selector_type: TimestampKind::Server,
+        start_timestamp: UnixMillis(BASE),
+        end_timestamp: UnixMillis(BASE + 2000),
+        sampling_interval: Some(500),
+        format: Format::Jpeg,
+        format_config: None,
+        width_pixels: None,
+        height_pixels: None,
+        max_results: None,
+        next_token: None,
+    };
+    let error = get_images(&archive, &input).unwrap_err();
+    assert_eq!(error.code(), "InvalidArgumentException", "{error}");
+    assert!(error.message().contains("lacing"), "{error}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
     #[test]

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::archive::{Archive, Selection, TimestampKind};
 use crate::codec::CodecConfig;
-use crate::error::ApiError;
+use crate::error::{ApiError, Exception};
 use crate::images::picture::{self, ImageFormat};
 use crate::images::{FrameDecoder, Yuv420, decoder_for};
 use crate::model::sample::Sample;
@@ -170,7 +170,8 @@ struct Request {
 /// # Errors
 /// InvalidArgumentException for a value outside the model's constraints, End before Start, a range
 /// over 300 s, a FormatConfig other than `JPEGQuality` 1–100, or a NextToken not of this request;
-/// reading a fragment fails.
+/// a fragment that cannot be read (InvalidArgumentException too: GetImages has no
+/// InvalidMediaFrameException or codec exceptions, spec §3.1).
 pub fn get_images(archive: &Archive, input: &GetImagesInput) -> Result<GetImagesOutput, ApiError> {
     get_images_with(archive, input, ImagesOptions::default())
 }
@@ -256,7 +257,7 @@ pub fn get_images_with(
         .collect();
     let mut walk = Walk::new(archive, wanted.iter().map(|&i| selected[i]).collect());
     let mut jobs = Vec::with_capacity(wanted.len());
-    while let Some((walked, window)) = walk.next_window()? {
+    while let Some((walked, window)) = walk.next_window().map_err(as_get_images_error)? {
         let fragment = wanted[walked];
         let slots: Vec<usize> = (0..images.len())
             .filter(|&s| owners[s] == Some(fragment))
@@ -295,6 +296,21 @@ pub fn get_images_with(
         images,
         next_token: (last < request.slots).then(|| token(last, &request.fingerprint)),
     })
+}
+
+/// `error` as GetImages may report it: its model lists no InvalidMediaFrameException and no codec
+/// or media-type exception (spec §3.1), so a fragment whose blocks cannot be read fails the request
+/// as InvalidArgumentException with the same message (and offset); others pass unchanged.
+fn as_get_images_error(error: ApiError) -> ApiError {
+    match error.exception() {
+        Exception::InvalidMediaFrame
+        | Exception::InvalidCodecPrivateData
+        | Exception::MissingCodecPrivateData
+        | Exception::UnsupportedStreamMediaType => ApiError::InvalidArgument {
+            message: error.message(),
+        },
+        _ => error,
+    }
 }
 
 /// One slot's outcome: the base64 image, or the error and why.
