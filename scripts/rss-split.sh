@@ -1,8 +1,7 @@
 # Sourced by the bench scripts: rss_split COMMAND [ARG ...] runs COMMAND (stdout to /dev/null) and
 # prints its peak RssAnon and RssFile in kB: heap and other anonymous memory, and file-backed pages
-# (for kvs-remux, the pages of the memory-mapped input it touched).
-# Peak RssAnon and RssFile (kB) of a running command, polling /proc/PID/status with bash builtins
-# only (no sleep, no subprocess) so even a sub-second run gets many samples.
+# (for kvs-remux, the pages of the memory-mapped input it touched). It polls /proc/PID/status with
+# bash builtins only (no sleep, no subprocess), so even a sub-second run gets many samples.
 rss_split() {
   "$@" > /dev/null &
   local pid=$! anon=0 file=0 state=R key value

@@ -656,10 +656,7 @@ fn main() -> ExitCode {
                 ("NextToken", next_token.map(Flag::Text)),
             ],
             output_dir.as_deref(),
-            images::ImagesOptions {
-                fill_from_previous_keyframe,
-                all_pages: false,
-            },
+            fill_from_previous_keyframe,
             verbose,
             strict,
         ),
@@ -994,7 +991,7 @@ fn get_images_command(
     request: &RequestArgs,
     flags: Vec<(&str, Option<Flag>)>,
     output_dir: Option<&Path>,
-    mut options: images::ImagesOptions,
+    fill_from_previous_keyframe: bool,
     verbose: bool,
     strict: bool,
 ) -> Result<(), Failure> {
@@ -1010,8 +1007,11 @@ fn get_images_command(
         input.stream_arn.as_deref(),
         strict,
     )?;
-    // Every page at once unless the user asked for pages: each GOP decoded once.
-    options.all_pages = input.max_results.is_none() && input.next_token.is_none();
+    let options = images::ImagesOptions {
+        fill_from_previous_keyframe,
+        // Every page at once unless the user asked for pages: each GOP decoded once.
+        all_pages: input.max_results.is_none() && input.next_token.is_none(),
+    };
     let output = get_images_with(&archive, &input, options)?;
     if verbose {
         for image in &output.images {

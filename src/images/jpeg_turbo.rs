@@ -26,15 +26,15 @@ pub(super) fn jpeg(mut picture: Yuv420, quality: u8) -> Result<Vec<u8>, Error> {
         .map_err(|e| Error::Encode(e.to_string()))
 }
 
-/// Widens the limited-range planes of `picture` to full range in place ([`range_table`]'s
-/// values), each plane padded (black, neutral chroma) or cut to the exact size its dimensions
+/// Widens the limited-range planes of `picture` to full range in place (the values of the
+/// default build's range tables: tests/oracle_images.rs checks both builds), each plane padded (black, neutral chroma) or cut to the exact size its dimensions
 /// give: libjpeg-turbo reads that many samples.
 fn widen_to_full_range(picture: &mut Yuv420) {
     let widen = |plane: &mut Vec<u8>, span: u32, len: usize, pad: u8| {
         plane.resize(len, pad);
         for value in plane.iter_mut() {
-            // range_table's rounding, in arithmetic the compiler vectorises (a table lookup
-            // is one load per sample).
+            // The range tables' rounding, in arithmetic the compiler vectorises (a table
+            // lookup is one load per sample).
             let full = (u32::from(*value).saturating_sub(16) * 255 + span / 2) / span;
             *value = full.min(255) as u8;
         }
