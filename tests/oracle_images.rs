@@ -726,3 +726,82 @@ fn jpeg_widens_limited_range_as_ffmpeg_does() {
         }
     }
 }
+
+/// Track 1's frames of `source` in presentation order: whether each is unreferenced
+/// (`FrameRole`, what GetImages may leave undecoded), `None` when track 1 is not H.264 or H.265.
+fn unreferenced_by_pts(source: &Path) -> Option<Vec<bool>> {
+    use kvs_remux::low_level::timeline::{self, Walk};
+    let archive = Archive::open(source).unwrap();
+    let mut walk = Walk::new(&archive, archive.index().media().to_vec());
+    let mut frames = Vec::new();
+    while let Some((_, window)) = walk.next_window().unwrap() {
+        let Some(entry) = window.current.tracks.get(1) else {
+            continue;
+        };
+        // H.264 and H.265 only (a capture may hold another codec).
+        let codec = timeline::track_info(entry).ok()?.codec;
+        for sample in timeline::samples(&window, 1).unwrap() {
+            frames.push((sample.pts, codec.frame_role(&sample.data)?.unreferenced));
+        }
+    }
+    frames.sort_by_key(|&(pts, _)| pts);
+    Some(
+        frames
+            .into_iter()
+            .map(|(_, unreferenced)| unreferenced)
+            .collect(),
+    )
+}
+
+/// The pts of the video frames ffprobe decodes from `source`, with the decoder option
+/// `skip_frame` (`default` decodes every frame, `noref` skips the ones no frame refers to).
+fn ffprobe_frame_pts(source: &Path, skip_frame: &str) -> Vec<i64> {
+    let mut ffprobe = support::tool("ffprobe").unwrap();
+    ffprobe
+        .args([
+            "-v",
+            "error",
+            "-skip_frame",
+            skip_frame,
+            "-select_streams",
+            "v:0",
+        ])
+        .args(["-show_entries", "frame=pts", "-of", "csv=p=0"])
+        .arg(source);
+    let mut pts: Vec<i64> = support::run(ffprobe)
+        .lines()
+        .filter_map(|l| l.trim().trim_end_matches(',').parse().ok())
+        .collect();
+    pts.sort_unstable();
+    pts
+}
+
+/// The frames GetImages may leave undecoded (unreferenced, by their NAL headers) are exactly the
+/// ones libavcodec skips as non-reference (`-skip_frame noref`), on the B-frame fixtures (and
+/// every real capture); and the B-frame fixtures have some.
+#[test]
+fn unreferenced_frames_are_the_ones_ffmpeg_skips_as_noref() {
+    if support::tool("ffprobe").is_none() {
+        return;
+    }
+    let fixtures = ["h264-high-aac", "h265-main-aac"].map(support::fixture);
+    let real = support::whole_kvs_captures()
+        .into_iter()
+        .map(|(path, _)| path);
+    for (n, source) in fixtures.into_iter().chain(real).enumerate() {
+        let Some(ours) = unreferenced_by_pts(&source).filter(|f| !f.is_empty()) else {
+            continue;
+        };
+        let every = ffprobe_frame_pts(&source, "default");
+        let kept = ffprobe_frame_pts(&source, "noref");
+        assert_eq!(ours.len(), every.len(), "{source:?}: frames");
+        let skipped: Vec<bool> = every
+            .iter()
+            .map(|t| kept.binary_search(t).is_err())
+            .collect();
+        assert_eq!(ours, skipped, "{source:?}: unreferenced frames, by pts");
+        if n < 2 {
+            assert!(ours.contains(&true), "{source:?} has no unreferenced frame");
+        }
+    }
+}

@@ -15,7 +15,7 @@ use crate::archive::{Archive, Selection, TimestampKind};
 use crate::codec::CodecConfig;
 use crate::error::{ApiError, Exception};
 use crate::images::picture::{self, ImageFormat};
-use crate::images::{FrameDecoder, Yuv420, decoder_for};
+use crate::images::{Yuv420, decode_wanted};
 use crate::model::sample::Sample;
 use crate::shapes::{Validation, epoch_seconds};
 use crate::time::{Nanos, UnixMillis};
@@ -431,8 +431,9 @@ fn make(plan: &Plan, request: &Request) -> Vec<Made> {
         } => (codec, samples, chosen, gap),
     };
     let no_media = || Err((ImageError::NoMedia, gap.clone()));
-    let mut decoder = match decoder_for(codec) {
-        Ok(decoder) => decoder,
+    let wanted: Vec<usize> = chosen.iter().flatten().copied().collect();
+    let mut pictures = match decode_wanted(codec, samples, &wanted) {
+        Ok(pictures) => pictures,
         Err(error) => {
             let media_error = Err((ImageError::MediaError, error.to_string()));
             return chosen
@@ -441,7 +442,6 @@ fn make(plan: &Plan, request: &Request) -> Vec<Made> {
                 .collect();
         }
     };
-    let mut pictures = decode_needed(decoder.as_mut(), samples, chosen);
     let mut encoded: HashMap<usize, Made> = HashMap::new();
     chosen
         .iter()
@@ -464,58 +464,6 @@ fn make(plan: &Plan, request: &Request) -> Vec<Made> {
                 .clone()
         })
         .collect()
-}
-
-/// Decodes `samples` (decode order) from the keyframe before the first chosen one through the
-/// last chosen one and keeps the chosen pictures, by sample index. Pictures come out in
-/// presentation order, so the k-th is the decoded sample with the k-th smallest pts; when the
-/// decoder gives fewer pictures than frames (damage), none is kept.
-fn decode_needed(
-    decoder: &mut dyn FrameDecoder,
-    samples: &[Sample],
-    chosen: &[Option<usize>],
-) -> HashMap<usize, Yuv420> {
-    let mut kept = HashMap::new();
-    let (Some(&first), Some(&last)) =
-        (chosen.iter().flatten().min(), chosen.iter().flatten().max())
-    else {
-        return kept;
-    };
-    let Some(from) = samples[..=first].iter().rposition(|s| s.keyframe) else {
-        return kept;
-    };
-    let decoded = &samples[from..=last];
-    let mut by_pts: Vec<usize> = (from..=last).collect();
-    by_pts.sort_by_key(|&i| (samples[i].pts, i));
-    // The k-th picture out is the k-th decoded sample by pts: keep it when a slot chose it.
-    let mut out = 0usize;
-    let mut keep = || {
-        let wanted = by_pts
-            .get(out)
-            .is_some_and(|sample| chosen.contains(&Some(*sample)));
-        out += 1;
-        wanted
-    };
-    let mut pictures = Vec::new();
-    for sample in decoded {
-        match decoder.decode(&sample.data, sample.keyframe, &mut keep) {
-            Ok(ready) => pictures.extend(ready),
-            Err(_) => return kept,
-        }
-    }
-    match decoder.flush(&mut keep) {
-        Ok(ready) => pictures.extend(ready),
-        Err(_) => return kept,
-    }
-    if pictures.len() != decoded.len() {
-        return kept;
-    }
-    for (picture, sample) in pictures.into_iter().zip(by_pts) {
-        if let Some(picture) = picture {
-            kept.insert(sample, picture);
-        }
-    }
-    kept
 }
 
 /// The base64 ImageContent of `picture` as the request asks, or why it cannot be made (it

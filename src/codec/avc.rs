@@ -7,7 +7,7 @@ use h264_reader::rbsp::{BitReader, decode_nal};
 
 use super::bits::ByteCursor;
 use super::error::{Error, Record};
-use super::nal::start_code_len;
+use super::nal::{self, FrameRole, start_code_len};
 
 /// H.264 NAL unit type of a sequence parameter set (ITU-T H.264 Table 7-1).
 const NAL_SPS: u8 = 7;
@@ -169,6 +169,20 @@ impl AvcConfig {
     /// Size of the frames' NAL length prefixes in bytes: 1, 2 or 4 (spec §5.2 "Frames").
     pub fn nal_length_size(&self) -> u8 {
         self.length_size_minus_one.saturating_add(1)
+    }
+
+    /// The [`FrameRole`] of one of the track's frames: unreferenced when its slices are non-IDR
+    /// with `nal_ref_idc` 0 and its other units only SEI, access unit delimiters or filler (ITU-T
+    /// H.264 §7.4.1); `TemporalId` is always 0.
+    pub fn frame_role(&self, frame: &[u8]) -> FrameRole {
+        nal::frame_role(frame, self.nal_length_size(), |unit| {
+            let header = *unit.first()?;
+            match header & 0x1f {
+                1 => Some((0, Some(header & 0x60 == 0))),
+                6 | 9 | 12 => Some((0, None)),
+                _ => Some((0, Some(false))),
+            }
+        })
     }
 
     /// The sequence parameter set NAL units, with their NAL header byte (ISO/IEC 14496-15 §5.3.3.1).
@@ -391,6 +405,41 @@ mod tests {
     use super::*;
     use crate::codec::test_fixtures::{AVC, cpd, golden, golden_u32};
     use proptest::prelude::*;
+
+    /// Length-prefixed (4 bytes) NAL units.
+    fn frame(units: &[&[u8]]) -> Vec<u8> {
+        units
+            .iter()
+            .flat_map(|u| {
+                (u.len() as u32)
+                    .to_be_bytes()
+                    .into_iter()
+                    .chain(u.iter().copied())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn frame_roles_follow_nal_ref_idc() {
+        let c = AvcConfig::parse(&cpd("h264-high")).expect("fixture");
+        let role = |units: &[&[u8]]| c.frame_role(&frame(units));
+        let unreferenced = FrameRole {
+            temporal_id: 0,
+            unreferenced: true,
+        };
+        // AUD, SEI, a slice with nal_ref_idc 0.
+        assert_eq!(
+            role(&[&[0x09, 0x10], &[0x06, 5], &[0x01, 0x9e]]),
+            unreferenced
+        );
+        // nal_ref_idc 2; an IDR; a parameter set carried with a non-reference slice.
+        assert!(!role(&[&[0x41, 0x9a]]).unreferenced);
+        assert!(!role(&[&[0x65, 0x88]]).unreferenced);
+        assert!(!role(&[&[0x68, 0xce], &[0x01, 0x9e]]).unreferenced);
+        // No slice; a broken length prefix.
+        assert_eq!(role(&[&[0x06, 5]]), FrameRole::UNKNOWN);
+        assert_eq!(c.frame_role(&[0, 0, 0, 9, 0x01]), FrameRole::UNKNOWN);
+    }
 
     /// profile_idc for ffprobe's H.264 profile names (ITU-T H.264 Annex A).
     fn profile_idc(name: &str) -> u8 {

@@ -9,7 +9,7 @@ use h264_reader::rbsp::ByteReader;
 
 use super::bits::{BitReader, ByteCursor};
 use super::error::{Error, Record};
-use super::nal::start_code_len;
+use super::nal::{self, FrameRole, start_code_len};
 
 /// H.265 NAL unit type of a video parameter set (ITU-T H.265 Table 7-1).
 pub const NAL_VPS: u8 = 32;
@@ -271,6 +271,23 @@ impl HevcConfig {
     /// Size of the frames' NAL length prefixes in bytes: 1, 2 or 4 (spec §5.2 "Frames").
     pub fn nal_length_size(&self) -> u8 {
         self.length_size_minus_one.saturating_add(1)
+    }
+
+    /// The [`FrameRole`] of one of the track's frames: unreferenced when its slices are
+    /// sub-layer non-reference pictures (TRAIL_N, TSA_N, STSA_N, RADL_N, RASL_N) and its other
+    /// units only SEI, access unit delimiters or filler (ITU-T H.265 §7.4.2.2); such a picture may
+    /// still be a reference for a higher sub-layer, so only one of the highest `TemporalId` decoded
+    /// may be left out.
+    pub fn frame_role(&self, frame: &[u8]) -> FrameRole {
+        nal::frame_role(frame, self.nal_length_size(), |unit| {
+            let (&first, &second) = (unit.first()?, unit.get(1)?);
+            let temporal_id = (second & 0x07).checked_sub(1)?;
+            match (first >> 1) & 0x3f {
+                0 | 2 | 4 | 6 | 8 => Some((temporal_id, Some(true))),
+                35 | 38 | 39 | 40 => Some((temporal_id, None)),
+                _ => Some((temporal_id, Some(false))),
+            }
+        })
     }
 
     /// All arrays in record order (ISO/IEC 14496-15 §8.3.3.1).
@@ -550,6 +567,34 @@ mod tests {
     use super::*;
     use crate::codec::test_fixtures::{HEVC, cpd, golden, golden_u32};
     use proptest::prelude::*;
+
+    #[test]
+    fn frame_roles_follow_nal_types_and_temporal_ids() {
+        let c = HevcConfig::parse(&cpd("hevc-main")).expect("fixture");
+        let frame = |units: &[[u8; 3]]| -> Vec<u8> {
+            units
+                .iter()
+                .flat_map(|u| [0, 0, 0, 3].into_iter().chain(*u))
+                .collect()
+        };
+        let role = |units: &[[u8; 3]]| c.frame_role(&frame(units));
+        // TRAIL_N (type 0) at TemporalId 0 and 2, with an AUD (35) and a prefix SEI (39).
+        let trail_n = [0x00, 0x01, 0xaf];
+        assert_eq!(
+            role(&[[35 << 1, 0x01, 0x50], [39 << 1, 0x01, 0x05], trail_n]),
+            FrameRole {
+                temporal_id: 0,
+                unreferenced: true
+            }
+        );
+        assert_eq!(role(&[[0x00, 0x03, 0xaf]]).temporal_id, 2);
+        // TRAIL_R (1), CRA (21), a PPS (34) with a TRAIL_N.
+        assert!(!role(&[[0x02, 0x01, 0xaf]]).unreferenced);
+        assert!(!role(&[[21 << 1, 0x01, 0xaf]]).unreferenced);
+        assert!(!role(&[[34 << 1, 0x01, 0xc1], trail_n]).unreferenced);
+        // nuh_temporal_id_plus1 0 is not a header.
+        assert_eq!(role(&[[0x00, 0x00, 0xaf]]), FrameRole::UNKNOWN);
+    }
 
     #[test]
     fn fixtures_agree_with_ffprobe() {

@@ -24,6 +24,7 @@ pub use avc::{AvcConfig, AvcHighProfileTail};
 pub use error::{Error, Record};
 pub use g711::{G711Format, WaveFormatEx};
 pub use hevc::{HevcConfig, HevcNalArray, NAL_PPS, NAL_SPS, NAL_VPS};
+pub use nal::FrameRole;
 
 /// The codecs the service packages, by Matroska CodecID (spec §5.1, §9.11).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -111,6 +112,15 @@ impl CodecConfig {
             }
             CodecKind::G711 => Self::G711(WaveFormatEx::parse(cpd)?),
         })
+    }
+
+    /// The [`FrameRole`] of a video frame (length-prefixed NAL units); `None` for audio.
+    pub fn frame_role(&self, frame: &[u8]) -> Option<FrameRole> {
+        match self {
+            Self::Avc(c) => Some(c.frame_role(frame)),
+            Self::Hevc(c) => Some(c.frame_role(frame)),
+            Self::Aac(_) | Self::G711(_) => None,
+        }
     }
 
     /// The codec (spec §5.1).

@@ -125,6 +125,58 @@ impl<'a> Iterator for NalUnits<'a> {
     }
 }
 
+/// What a picture's NAL unit headers say about prediction from it (ITU-T H.264 §7.4.1, H.265
+/// §7.4.2.2): a decoder may leave out an unreferenced picture of the highest temporal sub-layer it
+/// decodes when nobody wants that picture itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameRole {
+    /// The highest `TemporalId` of its NAL units (0 for H.264; [`u8::MAX`] when a header cannot be
+    /// read, which makes no picture the highest).
+    pub temporal_id: u8,
+    /// No picture of its sub-layer predicts from it, and it carries nothing that changes the
+    /// decoder's state for later pictures (parameter sets, end of sequence ...).
+    pub unreferenced: bool,
+}
+
+impl FrameRole {
+    /// The role of an unreadable frame: referenced, of no readable sub-layer.
+    pub const UNKNOWN: FrameRole = FrameRole {
+        temporal_id: u8::MAX,
+        unreferenced: false,
+    };
+}
+
+/// The [`FrameRole`] of a length-prefixed `frame`; `unit` reads one NAL unit's header as
+/// `(temporal_id, Some(unreferenced))` for a slice, or a unit that makes the picture matter to
+/// others (`Some(false)`: parameter sets, end of sequence ...), `(temporal_id, None)` for a unit
+/// that changes nothing for other pictures (SEI, access unit delimiter, filler), and `None` when
+/// the header cannot be read. A frame with no such unit, or a malformed one, is [`FrameRole::UNKNOWN`].
+pub(crate) fn frame_role(
+    frame: &[u8],
+    length_size: u8,
+    unit: impl Fn(&[u8]) -> Option<(u8, Option<bool>)>,
+) -> FrameRole {
+    let mut role = FrameRole {
+        temporal_id: 0,
+        unreferenced: true,
+    };
+    let mut counted = false;
+    for nal in nal_units(frame, length_size) {
+        let Some((temporal_id, slice)) = nal.ok().and_then(&unit) else {
+            return FrameRole::UNKNOWN;
+        };
+        role.temporal_id = role.temporal_id.max(temporal_id);
+        if let Some(unreferenced) = slice {
+            counted = true;
+            role.unreferenced &= unreferenced;
+        }
+    }
+    if !counted {
+        return FrameRole::UNKNOWN;
+    }
+    role
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,5 +10,7 @@ mod jpeg_turbo;
 #[cfg(feature = "ffmpeg")]
 mod libav;
 pub mod picture;
+mod run;
 
 pub use decoder::{DecodeError, FrameDecoder, H264Decoder, Yuv420, decoder_for};
+pub use run::decode_wanted;

@@ -18,11 +18,12 @@
 #![allow(dead_code, reason = "each fuzz target uses one function")]
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use kvs_remux::api::inspect::Inspector;
 use kvs_remux::archive::{Cursor as PageCursor, FragmentIndex, Selection, Source, TimestampKind};
-use kvs_remux::low_level::codec::{self, CodecConfig, CodecKind};
+use kvs_remux::low_level::codec::{self, CodecConfig, CodecKind, FrameRole};
 use kvs_remux::low_level::ebml::{Cursor, Element};
 use kvs_remux::low_level::mkv::{Fragment, Frame, PushParser, Reader};
 use kvs_remux::{ApiError, Archive, UnixMillis};
@@ -465,6 +466,42 @@ pub fn nal_frame(data: &[u8]) {
             .sum();
         assert_eq!(total, frame.len(), "nal units cover the frame");
     }
+    // What GetImages reads to leave a frame undecoded (both codecs' configurations have 4-byte
+    // lengths): a frame that does not split has no known role; a known TemporalId is at most 6.
+    let splits = codec::nal::nal_units(frame, 4).all(|nal| nal.is_ok());
+    for config in video_configs() {
+        let role = config.frame_role(frame).expect("a video codec");
+        if !splits {
+            assert_eq!(
+                role,
+                FrameRole::UNKNOWN,
+                "{:?}: role of a broken frame",
+                config.kind()
+            );
+        } else if role != FrameRole::UNKNOWN {
+            assert!(role.temporal_id <= 6, "{:?}: {role:?}", config.kind());
+        }
+    }
+}
+
+/// An H.264 and an H.265 configuration (testdata/codec, made by testdata/gen-codec-fixtures.sh).
+fn video_configs() -> &'static [CodecConfig; 2] {
+    static CONFIGS: OnceLock<[CodecConfig; 2]> = OnceLock::new();
+    CONFIGS.get_or_init(|| {
+        let parse = |id: &str, cpd: &'static [u8]| {
+            CodecConfig::parse(id, Some(&Bytes::from_static(cpd))).expect("a fixture")
+        };
+        [
+            parse(
+                "V_MPEG4/ISO/AVC",
+                include_bytes!("../../testdata/codec/h264-high.cpd"),
+            ),
+            parse(
+                "V_MPEGH/ISO/HEVC",
+                include_bytes!("../../testdata/codec/hevc-main.cpd"),
+            ),
+        ]
+    })
 }
 
 fn accessors(config: &CodecConfig) {
