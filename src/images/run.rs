@@ -186,6 +186,7 @@ mod tests {
         let mut left_out = 0;
         for wanted in 0..samples.len() {
             fed.set(0);
+            made.set(0);
             let pictures =
                 decode_wanted_with(&mut counting, &codec, &samples, &[wanted]).expect("decoder");
             let every: Vec<usize> = (0..=wanted).collect();
@@ -194,21 +195,15 @@ mod tests {
                 decode_run(decoder.as_mut(), &samples, &every, &[wanted].into()).expect("decodes");
             assert_eq!(pictures, reference, "{name} frame {wanted}");
             assert_eq!(pictures.len(), 1, "{name} frame {wanted}");
+            assert_eq!(made.get(), 1, "{name} frame {wanted}: decoded again");
             left_out += every.len() - fed.get();
         }
-        assert_eq!(made.get(), samples.len(), "{name}: one decoder a run");
         assert!(left_out > 0, "{name}: no frame was left out");
     }
 
     #[test]
     fn h264_b_frames_are_left_out_and_change_no_picture() {
         leaving_out_changes_no_picture("h264-high-aac");
-    }
-
-    #[cfg(feature = "ffmpeg")]
-    #[test]
-    fn h265_b_frames_are_left_out_and_change_no_picture() {
-        leaving_out_changes_no_picture("h265-main-aac");
     }
 
     #[test]
