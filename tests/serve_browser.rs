@@ -9,6 +9,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use reqwest::blocking::Client;
@@ -25,6 +26,10 @@ const ONE_FRAGMENT: f64 = 1.2;
 /// The harness directory, set up (Chromium, node, npm packages) by its own script; `None`
 /// (skip) outside CI when that cannot be done.
 fn harness() -> Option<PathBuf> {
+    // One setup at a time: the tests run in parallel, and two apt-get or npm runs at once fail on
+    // each other's locks (a fresh machine installs Chromium here).
+    static SETUP: Mutex<()> = Mutex::new(());
+    let _one_at_a_time = SETUP.lock().unwrap_or_else(PoisonError::into_inner);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
     let setup = Command::new("bash")
         .arg(dir.join("setup.sh"))
