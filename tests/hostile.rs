@@ -422,6 +422,115 @@ fn failed_output_write_is_a_local_error() {
     }
 }
 
+/// Defect: an output path that exists as the wrong kind of thing (a directory where `get-clip` writes
+/// its file, a file where the exports and `get-images --output-dir` write a directory) failed only
+/// at the final rename, after the whole remux or decode. The contract: `error: cannot write PATH: it
+/// is a directory` (or `it exists and is not a directory`), exit 1, nothing changed, and before the
+/// work: a `get-clip` whose range selects nothing reports the output, not ResourceNotFound.
+#[test]
+fn output_of_the_wrong_kind_is_refused_before_the_work() {
+    let dir = TempDir::new("wrong-kind");
+    let input = dir.join("sample.mkv");
+    std::fs::write(&input, sample_bytes()).unwrap();
+    let a_dir = dir.join("a-dir");
+    std::fs::create_dir(&a_dir).unwrap();
+    std::fs::write(a_dir.join("kept"), b"kept").unwrap();
+    let a_file = dir.join("a-file");
+    std::fs::write(&a_file, b"not a directory").unwrap();
+    let images = |extra: &[&str]| {
+        let mut args = os(&[
+            &"get-images",
+            &input,
+            &"--image-selector-type",
+            &"PRODUCER_TIMESTAMP",
+            &"--start-timestamp",
+            &"2018-02-23T21:57:48Z",
+            &"--end-timestamp",
+            &"2018-02-23T21:57:50Z",
+            &"--format",
+            &"JPEG",
+            &"--output-dir",
+            &a_file,
+        ]);
+        args.extend(extra.iter().map(OsString::from));
+        args
+    };
+    let is_dir = "it is a directory";
+    let not_dir = "it exists and is not a directory";
+    let cases = [
+        (
+            "get-clip",
+            &a_dir,
+            is_dir,
+            os(&[&"get-clip", &input, &a_dir]),
+        ),
+        (
+            "get-clip, empty range",
+            &a_dir,
+            is_dir,
+            os(&[
+                &"get-clip",
+                &input,
+                &a_dir,
+                &"--fragment-selector-type",
+                &"PRODUCER_TIMESTAMP",
+                &"--start-timestamp",
+                &"2030-01-01T00:00:00Z",
+                &"--end-timestamp",
+                &"2030-01-01T00:01:00Z",
+            ]),
+        ),
+        (
+            "get-clip --split-on-cpd-change",
+            &a_dir,
+            is_dir,
+            os(&[&"get-clip", &input, &a_dir, &"--split-on-cpd-change"]),
+        ),
+        (
+            "fragment",
+            &a_file,
+            not_dir,
+            os(&[&"fragment", &input, &a_file]),
+        ),
+        ("ts", &a_file, not_dir, os(&[&"ts", &input, &a_file])),
+        (
+            "export-hls",
+            &a_file,
+            not_dir,
+            os(&[&"export-hls", &input, &a_file]),
+        ),
+        (
+            "export-dash",
+            &a_file,
+            not_dir,
+            os(&[&"export-dash", &input, &a_file]),
+        ),
+        ("get-images", &a_file, not_dir, images(&[])),
+        (
+            "get-images, one page",
+            &a_file,
+            not_dir,
+            images(&["--max-results", "1"]),
+        ),
+    ];
+    let mut problems = Vec::new();
+    for (name, output, reason, args) in cases {
+        let before = listing(dir.path());
+        let outcome = run(args);
+        let line = format!("error: cannot write {}: {reason}", output.display());
+        if outcome.code != Some(1) || !outcome.stderr.lines().any(|l| l == line) {
+            problems.push(format!(
+                "{name}: want exit 1 and {line:?}: {}",
+                outcome.describe()
+            ));
+        }
+        if listing(dir.path()) != before {
+            problems.push(format!("{name} changed the directory"));
+        }
+    }
+    assert_no_problems("outputs of the wrong kind", &problems);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Contract items 4 to 6: no media, not Matroska, a garbage file in a directory
 // ---------------------------------------------------------------------------------------------

@@ -6,8 +6,9 @@
 //! directory beside it, and its files are renamed into place one by one on success. A failure (or
 //! a crash) before that leaves the target as it was; only a crash can leave a `.kvs-remux-*`
 //! temporary behind. Outputs that are not regular files (`/dev/null`, a pipe, `-` for stdout) are
-//! written directly. An output that is one of the inputs (the same file, also through a link) is
-//! refused before anything is written.
+//! written directly. An output that is one of the inputs (the same file, also through a link), or
+//! that exists as the wrong kind (a directory where a file goes, a file where a directory goes), is
+//! refused when the output is started, before anything is written.
 
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -69,6 +70,12 @@ fn write_error(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
         path: path.to_owned(),
         source,
     }
+}
+
+/// An output path that exists as the wrong kind of thing (a directory where a file goes, or the
+/// other way round).
+fn wrong_kind(path: &Path, kind: io::ErrorKind, what: &str) -> OutputError {
+    write_error(path)(io::Error::new(kind, what.to_owned()))
 }
 
 /// The identities of the input files, so that no output lands on one of them.
@@ -135,7 +142,16 @@ impl OutputFile {
             Target::Stdout
         } else {
             inputs.check(path)?;
-            if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            let existing = fs::metadata(path).ok();
+            if existing.as_ref().is_some_and(fs::Metadata::is_dir) {
+                // Refused now, not at the rename after all the work.
+                return Err(wrong_kind(
+                    path,
+                    io::ErrorKind::IsADirectory,
+                    "it is a directory",
+                ));
+            }
+            if existing.is_some_and(|m| !m.is_file()) {
                 // A device or a pipe (/dev/null): nothing to replace, write straight into it.
                 Target::Direct(
                     File::options()
@@ -211,6 +227,14 @@ impl StagedDir {
     /// directory cannot be made beside it.
     pub fn new(target: &Path, inputs: Inputs) -> Result<StagedDir, OutputError> {
         inputs.check(target)?;
+        if fs::metadata(target).is_ok_and(|m| !m.is_dir()) {
+            // Refused now, not when the staged files are moved after all the work.
+            return Err(wrong_kind(
+                target,
+                io::ErrorKind::NotADirectory,
+                "it exists and is not a directory",
+            ));
+        }
         let dir = parent(target);
         let stage = tempfile::Builder::new()
             .prefix(".kvs-remux-")

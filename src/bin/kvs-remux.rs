@@ -1012,6 +1012,10 @@ fn get_images_command(
         // Every page at once unless the user asked for pages: each GOP decoded once.
         all_pages: input.max_results.is_none() && input.next_token.is_none(),
     };
+    // The output directory first: an unusable one fails before anything is decoded.
+    let staged = output_dir
+        .map(|dir| StagedDir::new(dir, inputs))
+        .transpose()?;
     let output = get_images_with(&archive, &input, options)?;
     if verbose {
         for image in &output.images {
@@ -1024,12 +1028,11 @@ fn get_images_command(
             }
         }
     }
-    if let Some(dir) = output_dir {
+    if let Some(mut staged) = staged {
         let extension = match input.format {
             images::Format::Jpeg => "jpg",
             images::Format::Png => "png",
         };
-        let mut staged = StagedDir::new(dir, inputs)?;
         for image in &output.images {
             let Some(content) = &image.image_content else {
                 continue;
@@ -1351,14 +1354,23 @@ fn get_clip_command(
                 "--split-on-cpd-change writes files: give OUTFILE, not -",
             );
         }
+        // The first output first: an unwritable OUTFILE fails before the clips are built.
+        let mut first = Some(OutputFile::create(outfile, &inputs)?);
         let clips = get_clip::get_clips_by_configuration(&archive, &clip_request)?;
         let mut names = Vec::new();
         for (k, clip) in clips.iter().enumerate() {
-            let name = match k {
-                0 => outfile.to_path_buf(),
-                k => numbered(outfile, k + 1),
+            let name = match first.take() {
+                Some(mut out) => {
+                    out.write(&clip.chunks)?;
+                    out.commit()?;
+                    outfile.to_path_buf()
+                }
+                None => {
+                    let name = numbered(outfile, k + 1);
+                    sink::write_file(&name, &clip.chunks, &inputs)?;
+                    name
+                }
             };
-            sink::write_file(&name, &clip.chunks, &inputs)?;
             names.push(name.display().to_string());
         }
         if names.len() > 1 {
@@ -1370,8 +1382,11 @@ fn get_clip_command(
         }
         return print_content_type(outfile, get_clip::CONTENT_TYPE);
     }
+    // The output first: an unwritable OUTFILE fails before the clip is built.
+    let mut out = OutputFile::create(outfile, &inputs)?;
     let clip = get_clip(&archive, &clip_request)?;
-    sink::write_file(outfile, &clip.chunks, &inputs)?;
+    out.write(&clip.chunks)?;
+    out.commit()?;
     if clip.truncated {
         eprintln!(
             "note: the clip holds the first {} fragments (service limits; --no-limits lifts them)",
