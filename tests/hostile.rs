@@ -393,8 +393,9 @@ fn successful_runs_leave_exactly_their_outputs() {
     }
 }
 
-/// Defect: a failed output write was dressed as a service exception; the contract is
-/// `error: cannot write PATH`, exit 1, and nothing else changed in the directory.
+/// Defect: a failed output write was dressed as a service exception, then named the temporary it
+/// could not create; the contract is `error: cannot write PATH: reason`, exit 1, and nothing else
+/// changed in the directory.
 #[test]
 fn failed_output_write_is_a_local_error() {
     let dir = TempDir::new("write-fails");
@@ -416,6 +417,11 @@ fn failed_output_write_is_a_local_error() {
         assert!(
             !outcome.stderr.contains("Exception"),
             "{name}: a local write failure is not a service exception: {}",
+            outcome.describe()
+        );
+        assert!(
+            !outcome.stderr.contains(".kvs-remux-"),
+            "{name}: the message names a temporary that never came to be: {}",
             outcome.describe()
         );
         assert_eq!(listing(dir.path()), before, "{name} changed the directory");

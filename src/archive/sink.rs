@@ -72,6 +72,16 @@ fn write_error(path: &Path) -> impl FnOnce(io::Error) -> OutputError + '_ {
     }
 }
 
+/// `error` from creating a temporary without tempfile's ` at path ".kvs-remux-…"` suffix: the
+/// message names the output, not a temporary that never came to be.
+fn without_temporary_path(error: io::Error) -> io::Error {
+    let text = error.to_string();
+    match text.split_once(" at path \"") {
+        Some((reason, _)) => io::Error::new(error.kind(), reason.to_owned()),
+        None => error,
+    }
+}
+
 /// An output path that exists as the wrong kind of thing (a directory where a file goes, or the
 /// other way round).
 fn wrong_kind(path: &Path, kind: io::ErrorKind, what: &str) -> OutputError {
@@ -166,7 +176,7 @@ impl OutputFile {
                         .prefix(".kvs-remux-")
                         .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
                         .tempfile_in(parent(path))
-                        .map_err(write_error(path))?,
+                        .map_err(|e| write_error(path)(without_temporary_path(e)))?,
                 )
             }
         };
@@ -239,7 +249,7 @@ impl StagedDir {
         let stage = tempfile::Builder::new()
             .prefix(".kvs-remux-")
             .tempdir_in(dir)
-            .map_err(write_error(target))?;
+            .map_err(|e| write_error(target)(without_temporary_path(e)))?;
         Ok(StagedDir {
             target: target.to_owned(),
             stage,
