@@ -1,11 +1,11 @@
 //! GetImages' slots, NO_MEDIA and paging against a brute-force model of spec §1.7 over random
 //! archives (proptest): fragments of 100-ms AAC frames on track 1 (so a slot with media is
 //! MEDIA_ERROR, track 1 not being video, and one without is NO_MEDIA: no decoding involved),
-//! back to back or 25 s and more apart, a range that may start inside a fragment, any interval and
-//! MaxResults. The model: a slot every interval from Start through End (one at Start for a shorter
+//! back to back or with holes of a few ms to minutes, a range that may start inside a fragment, any
+//! interval and MaxResults. The model: a slot every interval from Start through End (one at Start for a shorter
 //! range); fragments selected by start time in [Start, End]; a slot belongs to the latest selected
 //! fragment starting at or before it and has media while that fragment's frames last (to the next
-//! fragment's start when they follow each other, else 100 ms after its last frame).
+//! fragment's start when it follows within 50 ms, else 100 ms after its last frame).
 
 #[path = "support/mkv_build.rs"]
 #[expect(dead_code, reason = "these archives need AAC fragments only")]
@@ -23,12 +23,15 @@ use proptest::prelude::*;
 const BASE: u64 = 1_700_000_000_000;
 const FRAME_MS: u64 = 100;
 
-/// One fragment: frames, and whether a long break (25 s + `gap` s) comes before it.
+/// One fragment: frames, and the hole in ms before it, if any.
 #[derive(Debug, Clone)]
 struct Spec {
     frames: u64,
     gap: Option<u64>,
 }
+
+/// The longest hole after a fragment's last frame that its last frame spans (50 ms, ON_DISCONTINUITY).
+const HELD_MS: u64 = 50;
 
 fn archive(specs: &[Spec]) -> (Archive, Vec<(u64, u64)>) {
     let mut bytes = Vec::new();
@@ -36,7 +39,7 @@ fn archive(specs: &[Spec]) -> (Archive, Vec<(u64, u64)>) {
     let mut at = BASE;
     for (i, spec) in specs.iter().enumerate() {
         if let Some(gap) = spec.gap {
-            at += 25_000 + gap * 1000;
+            at += gap;
         }
         let blocks: Vec<Vec<u8>> = (0..spec.frames)
             .map(|k| simple_block(1, (k * FRAME_MS) as i16, true, &[0x21, 0x10, 0x04]))
@@ -46,9 +49,10 @@ fn archive(specs: &[Spec]) -> (Archive, Vec<(u64, u64)>) {
         spans.push((at, at + spec.frames * FRAME_MS));
         at += spec.frames * FRAME_MS;
     }
-    // Back to back, a fragment's last frame lasts until the next fragment starts.
+    // Back to back or within 50 ms, a fragment's last frame lasts until the next fragment starts;
+    // a longer hole is a gap.
     for i in 1..spans.len() {
-        if specs[i].gap.is_none() {
+        if specs[i].gap.is_none_or(|gap| gap <= HELD_MS) {
             spans[i - 1].1 = spans[i].0;
         }
     }
@@ -78,7 +82,12 @@ fn model(spans: &[(u64, u64)], start: u64, end: u64, interval: u64) -> Vec<(u64,
 fn spec() -> impl Strategy<Value = Spec> {
     (
         1u64..30,
-        prop_oneof![3 => Just(None), 1 => (0u64..100).prop_map(Some)],
+        prop_oneof![
+            3 => Just(None),
+            1 => (1u64..=2 * HELD_MS).prop_map(Some),
+            1 => (0u64..5000).prop_map(Some),
+            1 => (25_000u64..125_000).prop_map(Some),
+        ],
     )
         .prop_map(|(frames, gap)| Spec { frames, gap })
 }

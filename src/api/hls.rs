@@ -130,8 +130,6 @@ pub fn get_hls_streaming_session_url(
 
 /// The most codec private data changes one session may have (spec §4.1, §6).
 pub const MAX_CPD_CHANGES: usize = 500;
-/// ON_DISCONTINUITY marks a gap or overlap between fragments above 50 ms (spec §1.5).
-const DISCONTINUITY_THRESHOLD: Nanos = Nanos(50_000_000);
 
 /// Where a playlist's URIs point.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,7 +300,7 @@ pub fn get_hls_media_playlist(
         let gap = previous.is_some_and(|p| {
             let end = p.start.checked_add(p.duration).unwrap_or(p.start);
             Nanos::from_unsigned(end.abs_diff(timing.start))
-                .is_none_or(|gap| gap > DISCONTINUITY_THRESHOLD)
+                .is_none_or(|gap| gap > timeline::DISCONTINUITY_THRESHOLD)
         });
         let discontinuity = match session.discontinuity_mode {
             DiscontinuityMode::Always => true,

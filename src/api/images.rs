@@ -19,7 +19,7 @@ use crate::images::{Yuv420, decode_wanted};
 use crate::model::sample::Sample;
 use crate::shapes::{Validation, epoch_seconds};
 use crate::time::{Nanos, UnixMillis};
-use crate::timeline::{self, Walk};
+use crate::timeline::{self, DISCONTINUITY_THRESHOLD, Walk};
 
 /// End − Start may be at most 300 s (spec §1.7).
 const MAX_RANGE_MS: u64 = 300_000;
@@ -162,8 +162,9 @@ struct Request {
 /// Choices (spec §9.14): fragments are selected by start time in [StartTimestamp, EndTimestamp]
 /// (a Start inside a fragment leaves it out, as the service does); a slot belongs to the latest
 /// selected fragment starting at or before it and gets its last frame whose presentation time is
-/// at or before the slot, if the fragment's frames reach the slot, else NO_MEDIA — never a
-/// frame of an earlier fragment. Only the frames up to the last one a slot needs are decoded, from
+/// at or before the slot, if the fragment's frames reach the slot (to the end of its last frame,
+/// or to the next fragment's start when no more than 50 ms lie between), else NO_MEDIA — never a
+/// frame from before a gap. Only the frames up to the last one a slot needs are decoded, from
 /// the keyframe before the first one needed. Track 1 not video or not decodable: MEDIA_ERROR. An
 /// image whose base64 exceeds 6,291,456 characters is MEDIA_ERROR.
 ///
@@ -210,23 +211,25 @@ pub fn get_images_with(
         start: (!fill).then_some(input.start_timestamp),
         end: Some(input.end_timestamp),
     });
-    let archive_last = index
-        .select(&Selection {
-            kind: request.kind,
-            start: None,
-            end: None,
-        })
-        .last()
-        .copied();
-    let starts: Vec<UnixMillis> = selected
-        .iter()
-        .map(|&p| {
-            index
-                .get(p)
-                .and_then(|f| f.timestamp(request.kind))
-                .expect("selected by it")
-        })
-        .collect();
+    let archive_all = index.select(&Selection {
+        kind: request.kind,
+        start: None,
+        end: None,
+    });
+    let archive_last = archive_all.last().copied();
+    let timestamp = |p: usize| {
+        index
+            .get(p)
+            .and_then(|f| f.timestamp(request.kind))
+            .expect("selected by it")
+    };
+    let all_starts: Vec<UnixMillis> = archive_all.iter().map(|&p| timestamp(p)).collect();
+    // The producer timestamp of the archive's fragment after one starting at `start`.
+    let following = |start: UnixMillis| {
+        let next = archive_all.get(all_starts.partition_point(|&s| s <= start))?;
+        index.get(*next)?.producer_timestamp
+    };
+    let starts: Vec<UnixMillis> = selected.iter().map(|&p| timestamp(p)).collect();
     let last = request.first + request.page;
     let times: Vec<UnixMillis> = (request.first..last)
         .map(|k| UnixMillis(request.start.0 + k as u64 * request.interval))
@@ -268,7 +271,8 @@ pub fn get_images_with(
             .collect();
         // Filling, only the archive's last fragment ends where its frames do.
         let open_ended = fill && Some(selected[fragment]) != archive_last;
-        jobs.push((slots, plan(&window, &targets, open_ended)));
+        let next = following(starts[fragment]);
+        jobs.push((slots, plan(&window, &targets, open_ended, next)));
     }
     // Choice (issue 13): fragments decode in parallel on rayon's pool, the only threads of the
     // library; results are placed by slot, so the order stays by time.
@@ -336,8 +340,21 @@ enum Plan {
 /// The plan for slots at `targets` (ms after the fragment's start) in `window.current`: each
 /// slot shows the fragment's last frame by presentation time at or before it, measured from the
 /// fragment's producer timestamp (where its frame times count from, spec §7.1), if the frames
-/// reach the slot (or always, when `open_ended`).
-fn plan(window: &timeline::Window<'_>, targets: &[u64], open_ended: bool) -> Plan {
+/// reach the slot (or always, when `open_ended`). `following` is the producer timestamp of the
+/// archive's next fragment.
+///
+/// Choice (issue 13: a slot inside a gap is NO_MEDIA, never the last frame before it): the frames
+/// reach to the end of the last one by its own duration (DefaultDuration, else the frame before's),
+/// and on to the next fragment's start when that follows within
+/// [`timeline::DISCONTINUITY_THRESHOLD`] (a hole no player shows as a break); a longer hole is a
+/// gap, however short. (A clip holds the last frame over holes up to 20 s: there the frame is
+/// played, here a still would be stamped with a time its picture is not from.)
+fn plan(
+    window: &timeline::Window<'_>,
+    targets: &[u64],
+    open_ended: bool,
+    following: Option<UnixMillis>,
+) -> Plan {
     let each = |error: ImageError, reason: String| {
         Plan::Each(
             targets
@@ -357,7 +374,12 @@ fn plan(window: &timeline::Window<'_>, targets: &[u64], open_ended: bool) -> Pla
         Ok(info) => info,
         Err(error) => return each(ImageError::MediaError, error.to_string()),
     };
-    let samples = match timeline::samples(window, TRACK) {
+    // Without the next fragment: the last frame keeps its own duration.
+    let own = timeline::Window {
+        next: None,
+        ..*window
+    };
+    let samples = match timeline::samples(&own, TRACK) {
         Ok(samples) => samples,
         Err(error) => return each(ImageError::MediaError, error.to_string()),
     };
@@ -374,10 +396,20 @@ fn plan(window: &timeline::Window<'_>, targets: &[u64], open_ended: bool) -> Pla
             format!("fragment {number} has no frames"),
         );
     };
-    let end = samples
+    let own_end = samples
         .iter()
         .filter_map(|s| s.pts.checked_add(s.duration))
         .max();
+    let end = match (own_end, following.and_then(|t| millis(t.0))) {
+        (Some(end), Some(next))
+            if next
+                .checked_sub(end)
+                .is_some_and(|hole| hole >= Nanos::ZERO && hole <= DISCONTINUITY_THRESHOLD) =>
+        {
+            Some(next)
+        }
+        (end, _) => end,
+    };
     let chosen: Vec<Option<usize>> = targets
         .iter()
         .map(|&offset| {

@@ -1,20 +1,16 @@
 //! A gap-free timeline for a progressive clip: fragments moved so that the clip plays on through
 //! a break in the recording instead of showing one frame for its length.
 
-use super::Error;
 use super::samples::MAX_SAMPLE_DURATION;
+use super::{DISCONTINUITY_THRESHOLD, Error};
 use crate::model::sample::Sample;
 use crate::time::Nanos;
-
-/// The largest overlap with the fragment before that is left as it is: the 50 ms of
-/// ON_DISCONTINUITY (spec §1.5), within which a player sees no break.
-const MAX_OVERLAP: Nanos = Nanos(50_000_000);
 
 /// Places fragments one after the other on a clip's timeline.
 ///
 /// Choice (how GetClip carries a gap, spec §1.4): a hole of more than [`MAX_SAMPLE_DURATION`]
-/// between fragments (a camera offline), or a step back of more than 50 ms (a producer clock set
-/// back), is closed: the later fragments move by its length, every track alike, so the clip
+/// between fragments (a camera offline), or a step back of more than [`DISCONTINUITY_THRESHOLD`]
+/// (a producer clock set back), is closed: the later fragments move by its length, every track alike, so the clip
 /// plays its fragments back to back with audio and video in step. Shorter holes stay in the
 /// clip as the last frame held, as the fragments' own timing has them. The service rewrites the
 /// DASH timeline the same way (spec §1.6: "rewritten by KVS to be gap-free"); an MP4 has no place
@@ -57,7 +53,7 @@ impl GapFree {
             }
         }
         if let Some(gap) = gap
-            && (gap > MAX_SAMPLE_DURATION || gap < Nanos(-MAX_OVERLAP.0))
+            && (gap > MAX_SAMPLE_DURATION || gap < Nanos(-DISCONTINUITY_THRESHOLD.0))
         {
             self.shift = self.shift.checked_sub(gap).ok_or_else(overflow)?;
         }

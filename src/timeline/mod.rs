@@ -28,6 +28,10 @@ use crate::error::ApiError;
 use crate::mkv::FrameSummary;
 use crate::time::Nanos;
 
+/// A hole or overlap between fragments above this is a discontinuity: ON_DISCONTINUITY's 50 ms
+/// (spec §1.5), within which a player sees no break.
+pub const DISCONTINUITY_THRESHOLD: Nanos = Nanos(50_000_000);
+
 /// A time derived from the input leaves the 64-bit nanosecond timeline (hostile input only).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
