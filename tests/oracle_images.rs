@@ -263,7 +263,7 @@ fn check_against_ffmpeg(name: &str, source: &Path, interval: i64, options: Image
         // Every slot from the first fragment's start to the last frame has an image, except in
         // a gap: where the next frame comes more than a frame interval (the median step) and
         // 50 ms after the one before, a slot past that frame's interval is NO_MEDIA (within 2 ms
-        // of where the interval ends, a slot is not judged). In a stream OpenH264 refuses, a
+        // of where the interval ends, a slot is not judged), unless filling. In a stream OpenH264 refuses, a
         // slot with media it cannot decode is MEDIA_ERROR.
         let pts: Vec<u64> = frames.iter().map(|(pts, _)| *pts).collect();
         let mut steps: Vec<u64> = pts.windows(2).map(|w| w[1] - w[0]).collect();
@@ -280,8 +280,10 @@ fn check_against_ffmpeg(name: &str, source: &Path, interval: i64, options: Image
             let hole = pts
                 .get(pts.partition_point(|&p| p <= t))
                 .is_some_and(|&next| next - before > step + 50);
-            let in_gap = hole && t >= before + step + 2;
-            let in_stream = !hole || t + 2 <= before + step;
+            // `--fill-from-previous-keyframe` fills the gaps too.
+            let fill = options.fill_from_previous_keyframe;
+            let in_gap = !fill && hole && t >= before + step + 2;
+            let in_stream = fill || !hole || t + 2 <= before + step;
             let has_media = image.image_content.is_some()
                 || (refused(name) && image.error == Some(ImageError::MediaError));
             if in_gap {
