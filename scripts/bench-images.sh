@@ -25,11 +25,10 @@ csv=$(mktemp)
 trap 'rm -rf "$shm" "$csv"' EXIT
 mkdir -p bench-data
 
-# The first fragment's producer timestamp (epoch seconds) starts the range.
-start=$("$bin" list-fragments "$archive" --max-results 1 |
-  awk -F': ' '/"ProducerTimestamp"/ { gsub(/,/, "", $2); print $2; exit }')
-length_ms=$("$bin" list-fragments "$archive" --max-results 1 |
-  awk -F': ' '/"FragmentLengthInMilliseconds"/ { gsub(/,/, "", $2); print $2; exit }')
+# The first fragment's producer timestamp (epoch seconds) starts the range; its length sets `late`.
+read -r start length_ms < <("$bin" list-fragments "$archive" --max-results 1 |
+  awk -F': ' '{ gsub(/,/, "", $2) } /"ProducerTimestamp"/ { s = $2 } /"FragmentLengthInMilliseconds"/ { l = $2 }
+    END { print s, l }')
 range() { # start offset in ms -> the request's range options
   awk -v s="$start" -v o="$1" 'BEGIN { printf "--start-timestamp %.3f --end-timestamp %.3f", s + o / 1000, s + o / 1000 + 300 }'
 }

@@ -10,8 +10,8 @@ use crate::time::Nanos;
 ///
 /// Choice (how GetClip carries a gap, spec §1.4): a hole of more than [`MAX_SAMPLE_DURATION`]
 /// between fragments (a camera offline), or a step back of more than [`DISCONTINUITY_THRESHOLD`]
-/// (a producer clock set back), is closed: the later fragments move by its length, every track alike, so the clip
-/// plays its fragments back to back with audio and video in step. Shorter holes stay in the
+/// (a producer clock set back), is closed: the later fragments move by its length, every track
+/// alike, so the clip plays its fragments back to back with audio and video in step. Shorter holes stay in the
 /// clip as the last frame held, as the fragments' own timing has them. The service rewrites the
 /// DASH timeline the same way (spec §1.6: "rewritten by KVS to be gap-free"); an MP4 has no place
 /// for wall-clock times, which `inspect` and the fragment list keep.
