@@ -486,6 +486,48 @@ fn undecodable_tracks_are_media_errors() {
     }
 }
 
+/// One flipped byte in a frame in the middle of a real H.264 archive (what a bad disk or a broken
+/// copy does): the Cluster's CRC-32 no longer matches, so that fragment's slots are MEDIA_ERROR
+/// naming the mismatch; every other slot is exactly what the undamaged archive gives.
+#[test]
+fn damaged_fragment_is_media_error_of_its_slots_only() {
+    let path = support::fixture("h264-baseline");
+    let archive = Archive::open(&path).unwrap();
+    let start = first_producer_ms(&archive);
+    let input = request(start, start + 6000, 500, Format::Jpeg);
+    let whole = get_images(&archive, &input).unwrap();
+    let index = archive.index();
+    let position = index.media()[1];
+    let damaged_from = index.get(position).unwrap().producer_timestamp.unwrap().0;
+    let damaged_to = index
+        .get(index.media()[2])
+        .unwrap()
+        .producer_timestamp
+        .unwrap()
+        .0;
+    let frame = archive.read(position).unwrap().frames.swap_remove(0);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[usize::try_from(frame.offset).unwrap() + frame.data.len() / 2] ^= 0x10;
+    let damaged = Archive::from_bytes(bytes::Bytes::from(bytes)).unwrap();
+    let out = get_images(&damaged, &input).unwrap();
+    assert_eq!(out.images.len(), whole.images.len());
+    let mut hit = 0;
+    for (got, want) in out.images.iter().zip(&whole.images) {
+        let t = got.time_stamp.0;
+        if (damaged_from..damaged_to).contains(&t) {
+            hit += 1;
+            assert_eq!(got.error, Some(ImageError::MediaError), "{t}");
+            let reason = got.reason.as_deref().unwrap_or_default();
+            assert!(reason.contains("CRC-32 mismatch"), "{t}: {reason}");
+        } else {
+            assert_eq!(got, want, "{t}");
+        }
+    }
+    assert!(hit >= 2, "{hit} slots in the damaged fragment");
+    let images = out.images.iter().filter(|i| i.image_content.is_some());
+    assert!(images.count() >= 4, "{out:?}");
+}
+
 /// Every validation of spec §1.7 is InvalidArgumentException.
 #[test]
 fn validation_errors_name_the_exception() {

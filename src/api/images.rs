@@ -13,13 +13,14 @@ use rayon::prelude::*;
 
 use crate::archive::{Archive, Selection, TimestampKind};
 use crate::codec::CodecConfig;
-use crate::error::{ApiError, Exception};
+use crate::error::ApiError;
 use crate::images::picture::{self, ImageFormat};
 use crate::images::{Yuv420, decode_wanted};
+use crate::mkv::Fragment;
 use crate::model::sample::Sample;
 use crate::shapes::{Validation, epoch_seconds};
 use crate::time::{Nanos, UnixMillis};
-use crate::timeline::{self, DISCONTINUITY_THRESHOLD, Walk};
+use crate::timeline::{self, DISCONTINUITY_THRESHOLD};
 
 /// End − Start may be at most 300 s (spec §1.7).
 const MAX_RANGE_MS: u64 = 300_000;
@@ -165,14 +166,14 @@ struct Request {
 /// at or before the slot, if the fragment's frames reach the slot (to the end of its last frame,
 /// or to the next fragment's start when no more than 50 ms lie between), else NO_MEDIA — never a
 /// frame from before a gap. Only the frames up to the last one a slot needs are decoded, from
-/// the keyframe before the first one needed. Track 1 not video or not decodable: MEDIA_ERROR. An
-/// image whose base64 exceeds 6,291,456 characters is MEDIA_ERROR.
+/// the keyframe before the first one needed. Track 1 not video or not decodable, or its fragment's
+/// blocks damaged: MEDIA_ERROR. An image whose base64 exceeds 6,291,456 characters is MEDIA_ERROR.
 ///
 /// # Errors
 /// InvalidArgumentException for a value outside the model's constraints, End before Start, a range
 /// over 300 s, a FormatConfig other than `JPEGQuality` 1–100, or a NextToken not of this request;
-/// a fragment that cannot be read (InvalidArgumentException too: GetImages has no
-/// InvalidMediaFrameException or codec exceptions, spec §3.1).
+/// ResourceNotFoundException or InternalFailure when an input went away or changed since it was
+/// indexed. A fragment whose blocks are damaged is its slots' MEDIA_ERROR, not an error.
 pub fn get_images(archive: &Archive, input: &GetImagesInput) -> Result<GetImagesOutput, ApiError> {
     get_images_with(archive, input, ImagesOptions::default())
 }
@@ -258,21 +259,37 @@ pub fn get_images_with(
             reason: Some(before.to_owned()),
         })
         .collect();
-    let mut walk = Walk::new(archive, wanted.iter().map(|&i| selected[i]).collect());
     let mut jobs = Vec::with_capacity(wanted.len());
-    while let Some((walked, window)) = walk.next_window().map_err(as_get_images_error)? {
-        let fragment = wanted[walked];
+    for &fragment in &wanted {
         let slots: Vec<usize> = (0..images.len())
             .filter(|&s| owners[s] == Some(fragment))
             .collect();
-        let targets: Vec<u64> = slots
-            .iter()
-            .map(|&s| times[s].0.saturating_sub(starts[fragment].0))
-            .collect();
-        // Filling, only the archive's last fragment ends where its frames do.
-        let open_ended = fill && Some(selected[fragment]) != archive_last;
-        let next = following(starts[fragment]);
-        jobs.push((slots, plan(&window, &targets, open_ended, next)));
+        let plan = match archive.read(selected[fragment]) {
+            Ok(current) => {
+                let targets: Vec<u64> = slots
+                    .iter()
+                    .map(|&s| times[s].0.saturating_sub(starts[fragment].0))
+                    .collect();
+                // Filling, only the archive's last fragment ends where its frames do.
+                let open_ended = fill && Some(selected[fragment]) != archive_last;
+                let next = following(starts[fragment]);
+                plan(&current, &targets, open_ended, next)
+            }
+            // Choice: damage that reading a fragment's blocks finds (the index's header walk
+            // passed it: a bad block, a Cluster CRC-32 mismatch) makes that fragment's slots
+            // MEDIA_ERROR ("the image could not be produced"), with the reader's message and
+            // offset as the reason: GetImages has no InvalidMediaFrameException (spec §3.1), and
+            // one damaged fragment does not cost the images of the others. An input that went
+            // away or changed since it was indexed fails the request (a local failure).
+            Err(error @ ApiError::Media { .. }) => Plan::Each(
+                slots
+                    .iter()
+                    .map(|_| Err((ImageError::MediaError, error.message())))
+                    .collect(),
+            ),
+            Err(error) => return Err(error),
+        };
+        jobs.push((slots, plan));
     }
     // Choice (issue 13): fragments decode in parallel on rayon's pool, the only threads of the
     // library; results are placed by slot, so the order stays by time.
@@ -302,21 +319,6 @@ pub fn get_images_with(
     })
 }
 
-/// `error` as GetImages may report it: its model lists no InvalidMediaFrameException and no codec
-/// or media-type exception (spec §3.1), so a fragment whose blocks cannot be read fails the request
-/// as InvalidArgumentException with the same message (and offset); others pass unchanged.
-fn as_get_images_error(error: ApiError) -> ApiError {
-    match error.exception() {
-        Exception::InvalidMediaFrame
-        | Exception::InvalidCodecPrivateData
-        | Exception::MissingCodecPrivateData
-        | Exception::UnsupportedStreamMediaType => ApiError::InvalidArgument {
-            message: error.message(),
-        },
-        _ => error,
-    }
-}
-
 /// One slot's outcome: the base64 image, or the error and why.
 type Made = Result<String, (ImageError, String)>;
 
@@ -337,7 +339,7 @@ enum Plan {
     },
 }
 
-/// The plan for slots at `targets` (ms after the fragment's start) in `window.current`: each
+/// The plan for slots at `targets` (ms after the fragment's start) in `fragment`: each
 /// slot shows the fragment's last frame by presentation time at or before it, measured from the
 /// fragment's producer timestamp (where its frame times count from, spec §7.1), if the frames
 /// reach the slot (or always, when `open_ended`). `following` is the producer timestamp of the
@@ -350,7 +352,7 @@ enum Plan {
 /// gap, however short. (A clip holds the last frame over holes up to 20 s: there the frame is
 /// played, here a still would be stamped with a time its picture is not from.)
 fn plan(
-    window: &timeline::Window<'_>,
+    fragment: &Fragment,
     targets: &[u64],
     open_ended: bool,
     following: Option<UnixMillis>,
@@ -363,8 +365,8 @@ fn plan(
                 .collect(),
         )
     };
-    let number = &window.current.number;
-    let Some(entry) = window.current.tracks.get(TRACK) else {
+    let number = &fragment.number;
+    let Some(entry) = fragment.tracks.get(TRACK) else {
         return each(
             ImageError::MediaError,
             format!("fragment {number} has no track 1"),
@@ -376,8 +378,9 @@ fn plan(
     };
     // Without the next fragment: the last frame keeps its own duration.
     let own = timeline::Window {
+        previous: None,
+        current: fragment,
         next: None,
-        ..*window
     };
     let samples = match timeline::samples(&own, TRACK) {
         Ok(samples) => samples,
@@ -385,8 +388,7 @@ fn plan(
     };
     let gap = format!("after the frames of fragment {number} (a gap or the end follows)");
     let millis = |t: u64| i64::try_from(t).ok().and_then(Nanos::from_millis);
-    let Some(media_start) = window
-        .current
+    let Some(media_start) = fragment
         .producer_timestamp
         .and_then(|t| millis(t.0))
         .or_else(|| samples.iter().map(|s| s.pts).min())

@@ -1598,7 +1598,7 @@ pub fn images(data: &[u8]) {
     let page = match get_images(&archive, &input) {
         Ok(page) => page,
         Err(error) => {
-            // A range the service refuses, or damage met while reading a fragment again.
+            // A range the service refuses (damage in a fragment is its slots' MEDIA_ERROR).
             assert_eq!(error.code(), "InvalidArgumentException", "{error}");
             return;
         }
