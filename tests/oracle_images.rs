@@ -191,8 +191,8 @@ fn real_capture_images_are_the_frames_ffmpeg_decodes() {
 /// Real captures OpenH264 cannot decode past their first frame: the Kinesis renderer sample's
 /// frame_num jumps from 0 to 2 after each IDR with gaps_in_frame_num_allowed_flag 0, which
 /// OpenH264 reports as a lost reference (and gives no picture for the rest of the GOP) where
-/// ffmpeg conceals it. Their images are the keyframes' and MEDIA_ERROR elsewhere. With the
-/// feature `ffmpeg`, libavcodec conceals as ffmpeg does and they are whole.
+/// ffmpeg conceals it. Their images are the keyframes' and MEDIA_ERROR naming the lost reference
+/// elsewhere. With the feature `ffmpeg`, libavcodec conceals as ffmpeg does and they are whole.
 const OPENH264_REFUSES: [&str; 1] = ["kinesis_video_renderer_example_output.mkv"];
 
 /// Whether OpenH264 decodes this build's images, and refuses source `name`.
@@ -201,6 +201,32 @@ fn refused(name: &str) -> bool {
         && OPENH264_REFUSES
             .iter()
             .any(|refused| name.ends_with(refused))
+}
+
+/// The bundled sample (a GOP per fragment, broken for OpenH264 after its keyframe): a slot on
+/// each fragment's keyframe has its image even when a later slot of the same fragment needs a
+/// frame OpenH264 refuses (it used to cost the whole fragment); that later slot is MEDIA_ERROR
+/// naming the lost reference, or an image where libavcodec decodes (feature `ffmpeg`).
+#[test]
+fn keyframes_of_a_broken_gop_have_their_images() {
+    let archive = Archive::open(&support::sample()).unwrap();
+    let start = first_producer_ms(&archive);
+    // Fragments start every 1999–2000 ms: a slot every 1000 ms is 0–3 ms after each keyframe
+    // (30 frames a second), then in the middle of its GOP.
+    let out = all_pages(&archive, request(start, start + 14_000, 1000, Format::Jpeg));
+    assert_eq!(out.images.len(), 15);
+    for (k, image) in out.images.iter().enumerate() {
+        let reason = image.reason.as_deref().unwrap_or_default();
+        if k % 2 == 0 || cfg!(feature = "ffmpeg") {
+            assert!(image.image_content.is_some(), "slot {k}: {reason}");
+        } else {
+            assert_eq!(image.error, Some(ImageError::MediaError), "slot {k}");
+            assert!(
+                reason.contains("reference frame lost"),
+                "slot {k}: {reason}"
+            );
+        }
+    }
 }
 
 /// One source's images at every `interval` ms over its first 300 s against ffmpeg's frames.
@@ -285,7 +311,12 @@ fn check_against_ffmpeg(name: &str, source: &Path, interval: i64, options: Image
             let in_gap = !fill && hole && t >= before + step + 2;
             let in_stream = fill || !hole || t + 2 <= before + step;
             let has_media = image.image_content.is_some()
-                || (refused(name) && image.error == Some(ImageError::MediaError));
+                || (refused(name)
+                    && image.error == Some(ImageError::MediaError)
+                    && image
+                        .reason
+                        .as_deref()
+                        .is_some_and(|r| r.contains("reference frame lost")));
             if in_gap {
                 assert_eq!(
                     image.error,
@@ -303,6 +334,10 @@ fn check_against_ffmpeg(name: &str, source: &Path, interval: i64, options: Image
             }
         }
         assert!(judged[1] > 0, "{name}: no slot inside the stream");
+        assert!(
+            out.images.iter().any(|i| i.image_content.is_some()),
+            "{name}: no image"
+        );
     }
 }
 
@@ -900,7 +935,7 @@ fn pictures_decoded_without_unreferenced_frames_are_ffmpegs() {
                 .codec;
             let samples = timeline::samples(&window, 1).unwrap();
             for (i, sample) in samples.iter().enumerate() {
-                let mut pictures = decode_wanted(&codec, &samples, &[i]).unwrap();
+                let mut pictures = decode_wanted(&codec, &samples, &[i]).unwrap().pictures;
                 let picture = pictures.remove(&i).expect("a picture");
                 ours.push((sample.pts, [picture.y, picture.u, picture.v].concat()));
             }

@@ -15,7 +15,7 @@ use crate::archive::{Archive, Selection, TimestampKind};
 use crate::codec::CodecConfig;
 use crate::error::ApiError;
 use crate::images::picture::{self, ImageFormat};
-use crate::images::{Yuv420, decode_wanted};
+use crate::images::{Decoded, Yuv420, decode_wanted};
 use crate::mkv::Fragment;
 use crate::model::sample::Sample;
 use crate::shapes::{Validation, epoch_seconds};
@@ -466,8 +466,11 @@ fn make(plan: &Plan, request: &Request) -> Vec<Made> {
     };
     let no_media = || Err((ImageError::NoMedia, gap.clone()));
     let wanted: Vec<usize> = chosen.iter().flatten().copied().collect();
-    let mut pictures = match decode_wanted(codec, samples, &wanted) {
-        Ok(pictures) => pictures,
+    let Decoded {
+        mut pictures,
+        failure,
+    } = match decode_wanted(codec, samples, &wanted) {
+        Ok(decoded) => decoded,
         Err(error) => {
             let media_error = Err((ImageError::MediaError, error.to_string()));
             return chosen
@@ -487,10 +490,11 @@ fn make(plan: &Plan, request: &Request) -> Vec<Made> {
                 .entry(sample)
                 .or_insert_with(|| {
                     let picture = pictures.remove(&sample).ok_or_else(|| {
-                        (
-                            ImageError::MediaError,
-                            "the decoder gave no picture for the frame".to_owned(),
-                        )
+                        let reason = failure.as_ref().map_or_else(
+                            || "the decoder gave no picture for the frame".to_owned(),
+                            ToString::to_string,
+                        );
+                        (ImageError::MediaError, reason)
                     })?;
                     image_content(picture, request)
                         .map_err(|reason| (ImageError::MediaError, reason))

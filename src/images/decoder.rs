@@ -188,7 +188,7 @@ impl FrameDecoder for H264Decoder {
         let picture = self
             .decoder
             .decode(annex_b)
-            .map_err(|e| DecodeError::Decoder(e.to_string()))?;
+            .map_err(|e| openh264_error(&e))?;
         picture
             .iter()
             .map(|p| keep().then(|| owned(p)).transpose())
@@ -202,12 +202,40 @@ impl FrameDecoder for H264Decoder {
         let pictures = self
             .decoder
             .flush_remaining()
-            .map_err(|e| DecodeError::Decoder(e.to_string()))?;
+            .map_err(|e| openh264_error(&e))?;
         pictures
             .iter()
             .map(|p| keep().then(|| owned(p)).transpose())
             .collect()
     }
+}
+
+/// OpenH264's error in words: its decoding-state bits (`DECODING_STATE` of `codec_app_def.h`)
+/// named, the number kept (the crate's own text when there is no number).
+fn openh264_error(error: &openh264::Error) -> DecodeError {
+    const STATES: [(i64, &str); 8] = [
+        (0x01, "a frame pending"),
+        (0x02, "a reference frame lost"),
+        (0x04, "a bitstream error"),
+        (0x08, "a dependent layer lost"),
+        (0x10, "no parameter sets"),
+        (0x20, "an error concealed"),
+        (0x40, "an empty reference list"),
+        (0x1000, "an invalid argument"),
+    ];
+    let code = error.native_code();
+    let named: Vec<&str> = STATES
+        .iter()
+        .filter(|(bit, _)| code & bit != 0)
+        .map(|(_, name)| *name)
+        .collect();
+    DecodeError::Decoder(if code == 0 {
+        error.to_string()
+    } else if named.is_empty() {
+        format!("OpenH264 state {code:#x}")
+    } else {
+        format!("OpenH264 reports {} (state {code:#x})", named.join(", "))
+    })
 }
 
 /// The picture OpenH264 lends, copied out of its buffers (they are reused by the next call).

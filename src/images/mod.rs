@@ -13,4 +13,4 @@ pub mod picture;
 mod run;
 
 pub use decoder::{DecodeError, FrameDecoder, H264Decoder, Yuv420, decoder_for};
-pub use run::decode_wanted;
+pub use run::{Decoded, decode_wanted};

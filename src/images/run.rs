@@ -8,15 +8,29 @@ use super::{DecodeError, FrameDecoder, Yuv420, decoder_for};
 use crate::codec::{CodecConfig, FrameRole};
 use crate::model::sample::Sample;
 
+/// What decoding a run of frames gave.
+#[derive(Debug, Default, PartialEq)]
+pub struct Decoded {
+    /// The wanted pictures, by sample index.
+    pub pictures: HashMap<usize, Yuv420>,
+    /// Why wanted samples lack a picture: the decoder failed on a frame (the pictures it gave
+    /// before that are kept), or gave another number of pictures than it was fed (none kept).
+    pub failure: Option<DecodeError>,
+}
+
 /// The pictures of the `wanted` samples (indices into `samples`, one video track's frames in
-/// decode order), by index.
+/// decode order).
 ///
 /// Frames after the last wanted one are never decoded, nor is an unreferenced frame
 /// ([`FrameRole`]) of the highest temporal sub-layer of the run that nobody wants (a non-reference
-/// B-frame: about half the frames of x264's default output). When the decoder then gives another
-/// number of pictures than it was fed (libavcodec drops a picture it sees out of order when the
-/// stream does not state its reorder depth and the left-out frames hid it), the run is decoded
-/// again with every frame. A run the decoder fails on gives no pictures.
+/// B-frame: about half the frames of x264's default output). When the decoder then fails or gives
+/// another number of pictures than it was fed (libavcodec drops a picture it sees out of order
+/// when the stream does not state its reorder depth and the left-out frames hid it), the run is
+/// decoded again with every frame.
+///
+/// Choice: when the decoder fails on a frame (OpenH264 on a reference it reports lost), the
+/// pictures it gave before are kept where they are certainly the ones they seem (every frame
+/// shown before them was decoded), so a GOP broken in its middle still has its first pictures.
 ///
 /// # Errors
 /// No decoder for the codec ([`decoder_for`]).
@@ -24,7 +38,7 @@ pub fn decode_wanted(
     codec: &CodecConfig,
     samples: &[Sample],
     wanted: &[usize],
-) -> Result<HashMap<usize, Yuv420>, DecodeError> {
+) -> Result<Decoded, DecodeError> {
     decode_wanted_with(&mut || decoder_for(codec), codec, samples, wanted)
 }
 
@@ -34,17 +48,17 @@ fn decode_wanted_with(
     codec: &CodecConfig,
     samples: &[Sample],
     wanted: &[usize],
-) -> Result<HashMap<usize, Yuv420>, DecodeError> {
+) -> Result<Decoded, DecodeError> {
     let wanted: BTreeSet<usize> = wanted.iter().copied().collect();
     let (Some(&first), Some(&last)) = (wanted.first(), wanted.last()) else {
-        return Ok(HashMap::new());
+        return Ok(Decoded::default());
     };
     let mut decoder = new_decoder()?;
     let from = samples
         .get(..=first)
         .and_then(|before| before.iter().rposition(|s| s.keyframe));
     let (Some(from), true) = (from, last < samples.len()) else {
-        return Ok(HashMap::new());
+        return Ok(Decoded::default());
     };
     let roles: Vec<FrameRole> = (from..=last)
         .map(|i| {
@@ -64,30 +78,30 @@ fn decode_wanted_with(
         })
         .map(|(&i, _)| i)
         .collect();
-    if let Some(pictures) = decode_run(decoder.as_mut(), samples, &fed, &wanted) {
-        return Ok(pictures);
-    }
-    if fed.len() == every.len() {
-        return Ok(HashMap::new());
+    let run = decode_run(decoder.as_mut(), samples, &fed, &wanted);
+    if run.failure.is_none() || fed.len() == every.len() {
+        return Ok(run);
     }
     let mut decoder = new_decoder()?;
-    Ok(decode_run(decoder.as_mut(), samples, &every, &wanted).unwrap_or_default())
+    Ok(decode_run(decoder.as_mut(), samples, &every, &wanted))
 }
 
 /// Feeds the samples `fed` (indices, decode order, from a keyframe) to `decoder` and keeps the
 /// `wanted` pictures. Pictures come out in presentation order, so the k-th is the fed sample with
-/// the k-th smallest pts; `None` when the decoder fails or gives another number of pictures.
+/// the k-th smallest pts: when the decoder fails on a frame, of the pictures it gives before and
+/// on the flush after, as long as each frame up to the k-th smallest pts was decoded; none when
+/// the count comes out wrong.
 fn decode_run(
     decoder: &mut dyn FrameDecoder,
     samples: &[Sample],
     fed: &[usize],
     wanted: &BTreeSet<usize>,
-) -> Option<HashMap<usize, Yuv420>> {
+) -> Decoded {
     let mut by_pts: Vec<(&Sample, usize)> = fed
         .iter()
-        .map(|&i| samples.get(i).map(|s| (s, i)))
-        .collect::<Option<_>>()?;
-    let decode_order: Vec<&Sample> = by_pts.iter().map(|&(s, _)| s).collect();
+        .filter_map(|&i| samples.get(i).map(|s| (s, i)))
+        .collect();
+    let decode_order: Vec<(&Sample, usize)> = by_pts.clone();
     by_pts.sort_by_key(|&(s, i)| (s.pts, i));
     let mut out = 0usize;
     let mut keep = || {
@@ -96,24 +110,51 @@ fn decode_run(
         keep
     };
     let mut pictures = Vec::new();
-    for sample in decode_order {
-        pictures.extend(
-            decoder
-                .decode(&sample.data, sample.keyframe, &mut keep)
-                .ok()?,
-        );
+    let mut decoded = BTreeSet::new();
+    let mut failure = None;
+    for &(sample, i) in &decode_order {
+        match decoder.decode(&sample.data, sample.keyframe, &mut keep) {
+            Ok(more) => pictures.extend(more),
+            Err(error) => {
+                failure = Some(error);
+                break;
+            }
+        }
+        decoded.insert(i);
     }
-    pictures.extend(decoder.flush(&mut keep).ok()?);
-    if pictures.len() != by_pts.len() {
-        return None;
+    // After a failure too: a decoder holding pictures back for reordering gives the ones decoded.
+    match decoder.flush(&mut keep) {
+        Ok(more) => pictures.extend(more),
+        Err(error) => failure = failure.or(Some(error)),
     }
-    Some(
-        pictures
+    let certain = match &failure {
+        None if pictures.len() != by_pts.len() => {
+            return Decoded {
+                pictures: HashMap::new(),
+                failure: Some(DecodeError::Decoder(format!(
+                    "{} pictures came out of {} frames",
+                    pictures.len(),
+                    by_pts.len()
+                ))),
+            };
+        }
+        None => pictures.len(),
+        // Shown before a frame not decoded: the pictures up to the first such frame.
+        Some(_) => by_pts
+            .iter()
+            .position(|(_, i)| !decoded.contains(i))
+            .unwrap_or(by_pts.len())
+            .min(pictures.len()),
+    };
+    Decoded {
+        pictures: pictures
             .into_iter()
+            .take(certain)
             .zip(by_pts)
             .filter_map(|(picture, (_, i))| Some((i, picture?)))
             .collect(),
-    )
+        failure,
+    }
 }
 
 #[cfg(test)]
@@ -139,11 +180,14 @@ mod tests {
         (codec, timeline::samples(&window, 1).expect("samples"))
     }
 
-    /// A decoder that counts the frames it is fed and, when `drop_last`, loses the last picture.
+    /// A decoder that counts the frames it is fed, when `drop_last` loses the last picture, and
+    /// fails on its `fail_at`-th frame.
     struct Counting {
         inner: Box<dyn FrameDecoder>,
         fed: Rc<Cell<usize>>,
         drop_last: bool,
+        own_fed: usize,
+        fail_at: Option<usize>,
     }
 
     impl FrameDecoder for Counting {
@@ -154,6 +198,10 @@ mod tests {
             keep: &mut dyn FnMut() -> bool,
         ) -> Result<Vec<Option<Yuv420>>, DecodeError> {
             self.fed.set(self.fed.get() + 1);
+            self.own_fed += 1;
+            if Some(self.own_fed) == self.fail_at {
+                return Err(DecodeError::Decoder("broken on purpose".into()));
+            }
             self.inner.decode(access_unit, keyframe, keep)
         }
 
@@ -183,6 +231,8 @@ mod tests {
                 inner: decoder_for(codec)?,
                 fed: Rc::clone(fed),
                 drop_last: first_drops && made.get() == 1,
+                own_fed: 0,
+                fail_at: None,
             }))
         }
     }
@@ -198,12 +248,14 @@ mod tests {
             fed.set(0);
             made.set(0);
             let mut decoders = counting(&codec, &fed, &made, false);
-            let pictures =
-                decode_wanted_with(&mut decoders, &codec, &samples, &[wanted]).expect("decoder");
+            let pictures = decode_wanted_with(&mut decoders, &codec, &samples, &[wanted])
+                .expect("decoder")
+                .pictures;
             let every: Vec<usize> = (0..=wanted).collect();
             let mut decoder = decoder_for(&codec).expect("decoder");
-            let reference =
-                decode_run(decoder.as_mut(), &samples, &every, &[wanted].into()).expect("decodes");
+            let reference = decode_run(decoder.as_mut(), &samples, &every, &[wanted].into());
+            assert_eq!(reference.failure, None, "frame {wanted}");
+            let reference = reference.pictures;
             assert_eq!(pictures, reference, "frame {wanted}");
             assert_eq!(pictures.len(), 1, "frame {wanted}");
             assert_eq!(made.get(), 1, "frame {wanted}: decoded again");
@@ -212,14 +264,58 @@ mod tests {
         assert!(left_out > 0, "no frame was left out");
     }
 
+    /// A decoder failing in the middle of a run keeps the pictures it gave before, each the
+    /// picture of its own frame (with B-frames, where output order is not decode order), and says
+    /// why the others are missing.
+    #[test]
+    fn pictures_before_a_failure_are_kept_and_are_their_frames() {
+        for name in ["h264-baseline", "h264-high-aac"] {
+            let (codec, samples) = track(name);
+            let wanted: Vec<usize> = (0..samples.len().min(20)).collect();
+            let reference = decode_wanted(&codec, &samples, &wanted).expect("decoder");
+            assert_eq!(reference.failure, None, "{name}");
+            assert_eq!(reference.pictures.len(), wanted.len(), "{name}");
+            for fail_at in [1, 2, 4, 7] {
+                let mut failing = || -> Result<Box<dyn FrameDecoder>, DecodeError> {
+                    Ok(Box::new(Counting {
+                        inner: decoder_for(&codec)?,
+                        fed: Rc::default(),
+                        drop_last: false,
+                        own_fed: 0,
+                        fail_at: Some(fail_at),
+                    }))
+                };
+                let cut =
+                    decode_wanted_with(&mut failing, &codec, &samples, &wanted).expect("decoder");
+                assert_eq!(
+                    cut.failure,
+                    Some(DecodeError::Decoder("broken on purpose".into())),
+                    "{name} {fail_at}"
+                );
+                assert!(cut.pictures.len() < fail_at, "{name} {fail_at}");
+                if fail_at > 4 {
+                    assert!(!cut.pictures.is_empty(), "{name} {fail_at}: nothing kept");
+                }
+                for (i, picture) in &cut.pictures {
+                    assert_eq!(
+                        Some(picture),
+                        reference.pictures.get(i),
+                        "{name} {fail_at}: {i}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_run_short_of_pictures_is_decoded_again_with_every_frame() {
         let (codec, samples) = track("h264-high-aac");
         let (fed, made) = (Rc::new(Cell::new(0)), Cell::new(0));
         let mut first_drops = counting(&codec, &fed, &made, true);
         let last = samples.len() - 1;
-        let pictures =
-            decode_wanted_with(&mut first_drops, &codec, &samples, &[last]).expect("decoder");
+        let pictures = decode_wanted_with(&mut first_drops, &codec, &samples, &[last])
+            .expect("decoder")
+            .pictures;
         assert_eq!(made.get(), 2);
         // The first run left frames out; the second fed every one.
         assert!((samples.len() + 1..2 * samples.len()).contains(&fed.get()));
