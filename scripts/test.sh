@@ -55,12 +55,19 @@ phase 'fmt, clippy, doc, tree'
 
 mkdir -p target
 status=0
+# Built first, so that the phase times tell building from testing.
+cargo test --locked --profile test-release --no-run --quiet || status=1
+phase 'test build'
 cargo test --locked --profile test-release --no-fail-fast 2>&1 | tee target/test-output.txt || status=1
+phase tests
 # GetImages once more with the features `ffmpeg` (libavcodec decodes H.264 and H.265) and
 # `turbojpeg` (libjpeg-turbo encodes JPEG).
+cargo test --locked --profile test-release --features ffmpeg,turbojpeg --test oracle_images --no-run --quiet ||
+  status=1
+phase 'test build with ffmpeg,turbojpeg'
 cargo test --locked --profile test-release --no-fail-fast --features ffmpeg,turbojpeg --test oracle_images 2>&1 |
   tee -a target/test-output.txt || status=1
-phase tests
+phase 'oracle_images with ffmpeg,turbojpeg'
 
 # Fuzz smoke: every target for two seconds from its seeds (the long runs are scripts/fuzz.sh 3600).
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
