@@ -2,7 +2,7 @@
 //! mkvinfo's fragment list, inputs that change under the reader, frames of a stream as they arrive,
 //! frames GetClip would refuse reported by `inspect`.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 
@@ -70,7 +70,7 @@ fn selection_and_pages_follow_the_fragment_list() {
     }
 }
 
-/// A scratch directory for this test binary.
+/// A scratch directory for this module's tests.
 fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("archive")

@@ -3,7 +3,7 @@
 //! shorthand, paging by hand and automatic, payloads to OUTFILE, the service's exceptions, and
 //! botocore (the AWS SDK for Python's own model, serializer and parser) on both sides of the JSON.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

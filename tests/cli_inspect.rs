@@ -1,7 +1,7 @@
 //! `kvs-remux inspect` as a user runs it: JSON agrees with ffprobe on every real file, stdin and
 //! directories give the same report, bad input gives one `ExceptionName: message (offset N)` line.
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

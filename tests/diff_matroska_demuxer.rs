@@ -4,7 +4,7 @@
 //! matroska-demuxer reads one Segment (its first), so the comparison covers our fragments of that
 //! Segment; its frame times are in TimestampScale ticks on the file's own timeline.
 
-mod support;
+use crate::support;
 
 use std::io::Cursor;
 

@@ -4,16 +4,9 @@
 //! each seed behind every prefix of `fuzz_checks::seed_prefixes`.
 //!
 //! `issue9_regression_inputs_are_committed` is the generator of fuzz/regressions/*/issue9-*:
-//! `KVS_WRITE_FUZZ_REGRESSIONS=1 cargo test --test fuzz_replay issue9` writes them.
+//! `KVS_WRITE_FUZZ_REGRESSIONS=1 cargo test --test integration fuzz_replay::issue9` writes them.
 
-mod support;
-
-#[path = "support/fuzz_checks.rs"]
-mod fuzz_checks;
-
-#[allow(dead_code, reason = "the generator uses part of the builder")]
-#[path = "support/mkv_build.rs"]
-mod mkv_build;
+use crate::support::{self, fuzz_checks, mkv_build};
 
 use std::path::{Path, PathBuf};
 
@@ -416,7 +409,7 @@ fn issue9_regression_inputs_are_committed() {
         let committed = std::fs::read(&path).unwrap_or_default();
         assert!(
             committed == input,
-            "{} differs from its generator: run KVS_WRITE_FUZZ_REGRESSIONS=1 cargo test --test fuzz_replay issue9",
+            "{} differs from its generator: run KVS_WRITE_FUZZ_REGRESSIONS=1 cargo test --test integration fuzz_replay::issue9",
             path.display()
         );
     }

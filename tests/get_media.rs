@@ -2,11 +2,7 @@
 //! by a byte scan, in request order; unknown numbers get the in-band FRAGMENT_NOT_FOUND chunk as
 //! mkvinfo and ffprobe read it; every validation rule gives InvalidArgumentException.
 
-mod support;
-
-#[expect(dead_code, reason = "this binary uses part of the builder")]
-#[path = "support/mkv_build.rs"]
-mod mkv_build;
+use crate::support::{self, mkv_build};
 
 use bytes::Bytes;
 use kvs_remux::Archive;

@@ -5,12 +5,7 @@
 //! extreme timestamps, durations and gaps stay within bounded output and memory; memory and time
 //! grow linearly with the number of fragments; a live stream is reported fragment by fragment.
 
-mod support;
-
-#[path = "support/measure.rs"]
-mod measure;
-#[path = "support/mkv_build.rs"]
-mod mkv_build;
+use crate::support::{self, measure, mkv_build};
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;

@@ -7,9 +7,7 @@
 //! fragment starting at or before it and has media while that fragment's frames last (to the next
 //! fragment's start when it follows within 50 ms, else 100 ms after its last frame).
 
-#[path = "support/mkv_build.rs"]
-#[expect(dead_code, reason = "these archives need AAC fragments only")]
-mod mkv_build;
+use crate::support::mkv_build;
 
 use bytes::Bytes;
 use kvs_remux::api::images::{

@@ -2,11 +2,7 @@
 //! archives (proptest; duplicates, both selectors, every page size), against mkvinfo and a byte
 //! scan on the real captures, and every validation rule of the request.
 
-mod support;
-
-#[expect(dead_code, reason = "this binary uses part of the builder")]
-#[path = "support/mkv_build.rs"]
-mod mkv_build;
+use crate::support::{self, mkv_build};
 
 use std::collections::BTreeMap;
 

@@ -3,7 +3,7 @@
 //! `kvs:fn` / `kvs:ts` attributes are checked against the fragments; a session's URLs all resolve
 //! to the export's bytes; a codec private data change is the service's error.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! playlist, whose CODECS, RESOLUTION, EXTINF, discontinuities, maps and program date times are
 //! checked against values the test derives itself (CPD bytes, ffprobe, the fragments' timestamps).
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

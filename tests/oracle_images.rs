@@ -4,7 +4,7 @@
 //! scaled images against ffmpeg's Lanczos scaling. Slots, NO_MEDIA, MEDIA_ERROR, paging and the
 //! service's validation errors are checked against the request's own arithmetic.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

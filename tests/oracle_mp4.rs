@@ -13,7 +13,7 @@
 //! output tick. So |Δ| ≤ one output tick (≤ 22.7 µs) + 1 µs for ffmpeg's microsecond start time.
 //! Decode times: Matroska stores none; ffmpeg derives them for the source, and ours must agree.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -53,7 +53,7 @@ fn fixture(name: &str) -> PathBuf {
     support::fixture(name)
 }
 
-/// A scratch directory of this test binary, emptied first.
+/// A scratch directory of this module's tests, emptied first.
 fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join("oracle_mp4")

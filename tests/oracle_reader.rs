@@ -5,7 +5,7 @@
 //! own timestamps, before any muxer fix-ups). KVS tag values equal what `mkvinfo -v` reads
 //! from each fragment chunk.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::Path;

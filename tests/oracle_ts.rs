@@ -16,7 +16,7 @@
 //!   in every chunk, continuous across chunks), PCR at most 40 ms apart and never behind, DTS ≤ PTS,
 //!   DTS non-decreasing, PCR ≤ DTS at every PES start.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -4,11 +4,7 @@
 //! the other commands run clean on it, the output is deterministic, and what ingestion refuses is
 //! refused with nothing written.
 
-mod support;
-
-#[expect(dead_code, reason = "this binary uses part of the builder")]
-#[path = "support/mkv_build.rs"]
-mod mkv_build;
+use crate::support::{self, mkv_build};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

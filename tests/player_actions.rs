@@ -2,7 +2,7 @@
 //! against ffmpeg, GStreamer and the mp4/mpeg2ts crates: GetMP4InitFragment, GetMP4MediaFragment
 //! and GetTSFragment, one fragment at a time (spec §1.8).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 

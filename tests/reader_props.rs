@@ -1,7 +1,7 @@
 //! Properties of the reader on real KVS captures: the push parser gives the same fragments for any
 //! split of the input, and a cut at any byte gives the complete fragments before it plus a typed error.
 
-mod support;
+use crate::support;
 
 use bytes::Bytes;
 use kvs_remux::low_level::mkv::{Error, Fragment, PushParser, Reader};

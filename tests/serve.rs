@@ -2,9 +2,7 @@
 //! two servers with one session key answer each other's URLs, and the wire answers of spec §3.2
 //! for bad requests, tokens, quotas and hostile connections.
 
-#[path = "support/server.rs"]
-mod server;
-mod support;
+use crate::support::{self, server};
 
 use std::io::Write;
 use std::net::TcpStream;

@@ -3,9 +3,7 @@
 //! of another origin (CORS), once from one server and once alternating between two servers that
 //! share only the session key. Screenshots land in target/browser-artifacts/.
 
-#[path = "support/server.rs"]
-mod server;
-mod support;
+use crate::support::{self, server};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,9 +3,7 @@
 //! Every request must succeed, and the server's memory must not grow with the number of requests
 //! (resident set after the warm-up vs at the end). Prints requests, p50/p99 latency and RSS.
 
-#[path = "support/server.rs"]
-mod server;
-mod support;
+use crate::support::{self, server};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

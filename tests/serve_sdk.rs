@@ -3,9 +3,7 @@
 //! the same request, follows the HLS and DASH session URLs as a player does, and checks the
 //! modeled errors and (with `--credentials`) the SigV4 ones.
 
-#[path = "support/server.rs"]
-mod server;
-mod support;
+use crate::support::{self, server};
 
 use std::path::Path;
 use std::process::Command;

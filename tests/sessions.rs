@@ -3,11 +3,7 @@
 //! SessionTokens that refuse any altered byte, another key and expiry, and the CLI commands with
 //! botocore's own serializer and parser on both sides of the JSON.
 
-mod support;
-
-#[expect(dead_code, reason = "this binary uses part of the builder")]
-#[path = "support/mkv_build.rs"]
-mod mkv_build;
+use crate::support::{self, mkv_build};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

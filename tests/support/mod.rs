@@ -1,10 +1,11 @@
 //! Shared test helpers: paths to real media and external oracles (ffmpeg, ffprobe, mkvextract).
 //!
 //! An oracle that is missing fails the test under `CI=true` and skips it (loudly) elsewhere.
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different subset of the helpers"
-)]
+
+pub mod fuzz_checks;
+pub mod measure;
+pub mod mkv_build;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -206,14 +207,16 @@ pub fn void_tracks_crc(data: &mut [u8], at: usize) {
 /// `mkvinfo -v` prints them for one Matroska document (it reads the whole chunk, including the Tags
 /// after the Cluster, which `mkvextract tags` skips). `None` (skip) when mkvinfo is missing.
 pub fn mkvinfo_chunk(chunk: &[u8]) -> Option<MkvinfoChunk> {
-    let dir = std::env::temp_dir().join(format!("kvs-mkvinfo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let input = dir.join(format!("chunk-{}.mkv", md5_hex(chunk)));
-    std::fs::write(&input, chunk).unwrap();
+    // A file of its own: tests of several modules call this at once.
+    let input = tempfile::Builder::new()
+        .prefix("kvs-mkvinfo-")
+        .suffix(".mkv")
+        .tempfile()
+        .unwrap();
+    std::fs::write(input.path(), chunk).unwrap();
     let mut mkvinfo = tool("mkvinfo")?;
-    mkvinfo.arg("-v").arg(&input);
+    mkvinfo.arg("-v").arg(input.path());
     let text = run(mkvinfo);
-    std::fs::remove_file(&input).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let mut tags = Vec::new();
     for pair in lines.windows(2) {

@@ -1,8 +1,4 @@
 //! A `kvs-remux serve` process for a test: started on a free port, stopped when dropped.
-#![allow(
-    dead_code,
-    reason = "each test binary uses a different subset of the helpers"
-)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
