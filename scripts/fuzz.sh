@@ -10,8 +10,11 @@
 # to 2 MiB). Saved inputs under fuzz/regressions/<target>/ join the seeds.
 #
 # FUZZ_BUILD="--dev" (or other `cargo fuzz build` options) changes how the targets are built; the
-# test command's smoke run uses --dev (unoptimised: a build in a fraction of the time, and two
-# seconds a target need no speed). The long runs keep the default optimised ASan build.
+# test command's smoke run uses --dev (unoptimised: a build in a fraction of the time, and a
+# second a target needs no speed). The long runs keep the default optimised ASan build.
+# FUZZ_SEEDS=0 starts every target from an empty corpus (in a temporary directory) instead of its
+# seeds: the smoke run shows each target builds and fuzzes; replaying the seeds unoptimised took
+# most of its time, and tests/fuzz_replay.rs replays them (and the regressions) on every test run.
 #
 # Prints per target: executions, final coverage (libFuzzer's `cov:`) and features (`ft:`), corpus
 # files, and OK or the reproducer. Every target runs; the script exits 1 when any crashed (or ran out
@@ -20,8 +23,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 shift || true
-scripts/fuzz-seed.sh
+seeded=${FUZZ_SEEDS:-1}
+[ "$seeded" = 0 ] || scripts/fuzz-seed.sh
 cd fuzz
+if [ "$seeded" = 0 ]; then
+  unseeded=$(mktemp -d)
+  trap 'rm -rf "$unseeded"' EXIT
+fi
 
 matroska=" ebml mkv_reader push_parser fmp4 clip ts actions inspector multi_file fragment_index list_fragments pack images "
 targets=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
@@ -50,8 +58,13 @@ for target in $targets; do
   fi
   [ "$seconds" = 0 ] || args+=("-max_total_time=$seconds")
   args+=("$@")
-  dirs=("corpus/$target")
-  [ -d "regressions/$target" ] && dirs+=("regressions/$target")
+  if [ "$seeded" = 0 ]; then
+    dirs=("$unseeded/$target")
+    mkdir -p "${dirs[0]}"
+  else
+    dirs=("corpus/$target")
+    [ -d "regressions/$target" ] && dirs+=("regressions/$target")
+  fi
   log="artifacts/$target.log"
   status=0
   cargo +nightly fuzz run "${build[@]}" "$target" "${dirs[@]}" -- "${args[@]}" >"$log" 2>&1 || status=$?
@@ -59,7 +72,7 @@ for target in $targets; do
   [ -n "$execs" ] || execs=$(grep -Eo '^#[0-9]+' "$log" | tail -1 | tr -d '#' || true)
   cov=$(grep -Eo ' cov: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
   ft=$(grep -Eo ' ft: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
-  corpus=$(find "corpus/$target" -type f | wc -l)
+  corpus=$(find "${dirs[0]}" -type f | wc -l)
   if [ "$status" = 0 ]; then
     outcome=OK
   else
