@@ -2,8 +2,9 @@
 //! with a Lanczos filter (`fast_image_resize`), JPEG (`jpeg-encoder`, or libjpeg-turbo with the
 //! feature `turbojpeg`) or PNG (`png`).
 
-use fast_image_resize::images::{Image, ImageRef};
-use fast_image_resize::{PixelType, ResizeAlg, ResizeOptions, Resizer};
+use fast_image_resize::images::{TypedImage, TypedImageRef};
+use fast_image_resize::pixels::U8;
+use fast_image_resize::{ResizeAlg, ResizeOptions, Resizer};
 
 use super::Yuv420;
 #[cfg(not(feature = "turbojpeg"))]
@@ -127,13 +128,21 @@ fn scale(picture: &Yuv420, (width, height): (u32, u32)) -> Option<Yuv420> {
     let mut resizer = Resizer::new();
     let chroma_from = (picture.width.div_ceil(2), picture.height.div_ceil(2));
     let chroma_to = (width.div_ceil(2), height.div_ceil(2));
+    // `resize_typed`, not `resize`: the untyped call instantiates the filters of every pixel type
+    // the crate has (about 60 % of this library's compiled code, for the one type used here).
     let mut plane = |data: &[u8], from: (usize, usize), to: (u32, u32)| {
         let (w, h) = (u32::try_from(from.0).ok()?, u32::try_from(from.1).ok()?);
-        let source = ImageRef::new(w, h, data, PixelType::U8).ok()?;
-        let mut target = Image::new(to.0, to.1, PixelType::U8);
+        let source = TypedImageRef::<U8>::from_buffer(w, h, data).ok()?;
+        let mut scaled = vec![
+            0;
+            usize::try_from(to.0)
+                .ok()?
+                .checked_mul(usize::try_from(to.1).ok()?)?
+        ];
+        let mut target = TypedImage::<U8>::from_buffer(to.0, to.1, &mut scaled).ok()?;
         let options = ResizeOptions::new().resize_alg(ResizeAlg::default());
-        resizer.resize(&source, &mut target, &options).ok()?;
-        Some(target.into_vec())
+        resizer.resize_typed(&source, &mut target, &options).ok()?;
+        Some(scaled)
     };
     Some(Yuv420 {
         width: usize::try_from(width).ok()?,
