@@ -62,10 +62,10 @@ cargo test --locked --profile test-release --no-fail-fast 2>&1 | tee target/test
 phase tests
 # GetImages once more with the features `ffmpeg` (libavcodec decodes H.264 and H.265) and
 # `turbojpeg` (libjpeg-turbo encodes JPEG).
-cargo test --locked --profile test-release --features ffmpeg,turbojpeg --test integration --no-run --quiet ||
+cargo test --locked --profile test-release --features ffmpeg,turbojpeg --test images_with_features --no-run --quiet ||
   status=1
 phase 'test build with ffmpeg,turbojpeg'
-cargo test --locked --profile test-release --no-fail-fast --features ffmpeg,turbojpeg --test integration oracle_images:: 2>&1 |
+cargo test --locked --profile test-release --no-fail-fast --features ffmpeg,turbojpeg --test images_with_features 2>&1 |
   tee -a target/test-output.txt || status=1
 phase 'oracle_images with ffmpeg,turbojpeg'
 
