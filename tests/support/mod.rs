@@ -7,8 +7,10 @@ pub mod measure;
 pub mod mkv_build;
 pub mod server;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Mutex, PoisonError};
 
 /// Whether we run under CI, where nothing may be skipped.
 pub fn under_ci() -> bool {
@@ -120,9 +122,7 @@ pub fn mkvinfo_track_numbers(path: &Path) -> Option<Vec<u64>> {
 
 /// A command for an external tool, or `None` (skip) outside CI when it is not installed.
 pub fn tool(name: &str) -> Option<Command> {
-    let found = Command::new(name).arg("-version").output().is_ok()
-        || Command::new(name).arg("--version").output().is_ok();
-    if found {
+    if installed(name) {
         return Some(Command::new(name));
     }
     assert!(
@@ -131,6 +131,17 @@ pub fn tool(name: &str) -> Option<Command> {
     );
     eprintln!("SKIP: {name} is not installed");
     None
+}
+
+/// Whether the tool `name` runs, found out once per name and test binary (running ffmpeg or ffprobe
+/// costs about 0.1 s, and the tests ask before each of their thousands of runs).
+fn installed(name: &str) -> bool {
+    static FOUND: Mutex<BTreeMap<String, bool>> = Mutex::new(BTreeMap::new());
+    let mut found = FOUND.lock().unwrap_or_else(PoisonError::into_inner);
+    *found.entry(name.to_owned()).or_insert_with(|| {
+        Command::new(name).arg("-version").output().is_ok()
+            || Command::new(name).arg("--version").output().is_ok()
+    })
 }
 
 /// Runs a command and returns stdout; panics with stderr when it fails.
@@ -345,25 +356,54 @@ pub fn has_stream(input: &Path, kind: &str) -> bool {
     !run(ffprobe).trim().is_empty()
 }
 
-/// MD5s of the decoded frames of the first stream of kind `v`/`a`, in output order.
-pub fn decoded(input: &Path, kind: &str) -> Vec<String> {
-    if !has_stream(input, kind) {
-        return Vec::new();
-    }
+/// MD5s of the decoded frames of the first video and the first audio stream, in output order
+/// (empty for a kind the input does not have): one ffmpeg run for both.
+pub fn decoded(input: &Path) -> Decoded {
     let mut ffmpeg = tool("ffmpeg").unwrap();
     ffmpeg
         .args(["-v", "error", "-i"])
         .arg(input)
-        .args(["-map", &format!("0:{kind}:0"), "-fps_mode", "passthrough"])
+        // Optional maps: a kind the input lacks is left out (and a test that wants it sees no frames).
+        .args([
+            "-map",
+            "0:v:0?",
+            "-map",
+            "0:a:0?",
+            "-fps_mode",
+            "passthrough",
+        ])
         // Frames keep their own size where the resolution changes (cpd-change), instead of being
         // scaled to the first frame's.
         .args(["-autoscale", "0"])
         .args(["-f", "framemd5", "-"]);
-    run(ffmpeg)
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| l.rsplit(',').next().unwrap().trim().to_owned())
-        .collect()
+    let output = run(ffmpeg);
+    // The output stream index of each kind, from the `#media_type N: video` lines.
+    let mut kinds = BTreeMap::new();
+    let mut decoded = Decoded::default();
+    for line in output.lines() {
+        if let Some(media_type) = line.strip_prefix("#media_type ") {
+            let (index, kind) = media_type.split_once(": ").unwrap();
+            kinds.insert(index, kind);
+        } else if !line.starts_with('#') {
+            let index = line.split(',').next().unwrap().trim();
+            let md5 = line.rsplit(',').next().unwrap().trim().to_owned();
+            match kinds.get(index) {
+                Some(&"video") => decoded.video.push(md5),
+                Some(&"audio") => decoded.audio.push(md5),
+                other => panic!("frame of stream {index} ({other:?}) in {}", input.display()),
+            }
+        }
+    }
+    decoded
+}
+
+/// The frames [`decoded`] gives: an MD5 per decoded frame, per kind.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Decoded {
+    /// The first video stream's frames.
+    pub video: Vec<String>,
+    /// The first audio stream's frames.
+    pub audio: Vec<String>,
 }
 
 /// Size and MD5 of each packet of the first stream of kind `v`/`a`, copied (not decoded), in order.
