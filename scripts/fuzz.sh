@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target, one after the other, seeded from testdata (scripts/fuzz-seed.sh):
+# Runs every cargo-fuzz target, seeded from testdata (scripts/fuzz-seed.sh):
 #   scripts/fuzz.sh SECONDS [libfuzzer args]
 # SECONDS per target (0 = no time limit, e.g. with -runs=N). FUZZ_TARGETS="ebml mkv_reader" limits
-# the run to those targets. Needs the nightly toolchain and cargo-fuzz.
+# the run to those targets; FUZZ_JOBS=N runs N targets at a time (default 1: one after the other,
+# each with the whole machine). Needs the nightly toolchain and cargo-fuzz.
 #
 # Defaults (later libFuzzer args override them): -malloc_limit_mb=512 (no single allocation above
 # 512 MB), -rss_limit_mb=2048, -timeout=60 (one input), and for the Matroska-level targets the EBML
@@ -50,14 +51,16 @@ if [ -z "${FUZZ_TARGETS:-}" ]; then
   }
 fi
 
-crashed=()
-for target in $targets; do
+# Fuzzes target $1 and writes its summary line to artifacts/$1.result (then, when it failed, the
+# crash report and "CRASHED <reproducer>" as the last line).
+fuzz_one() {
+  local target=$1 args dirs log status execs cov ft corpus reproducer
   args=(-malloc_limit_mb=512 -rss_limit_mb=2048 -timeout=60 -print_final_stats=1)
   if [[ "$matroska" == *" $target "* ]]; then
     args+=(-dict=dict/ebml.dict -max_len=$(((2 << 20) + 64)))
   fi
   [ "$seconds" = 0 ] || args+=("-max_total_time=$seconds")
-  args+=("$@")
+  args+=("${extra[@]}")
   if [ "$seeded" = 0 ]; then
     dirs=("$unseeded/$target")
     mkdir -p "${dirs[0]}"
@@ -73,15 +76,43 @@ for target in $targets; do
   cov=$(grep -Eo ' cov: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
   ft=$(grep -Eo ' ft: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+' || true)
   corpus=$(find "${dirs[0]}" -type f | wc -l)
-  if [ "$status" = 0 ]; then
-    outcome=OK
-  else
-    reproducer=$(grep -Eo '(Test unit|artifact) written to [^ ]+' "$log" | tail -1 | awk '{print $NF}' || true)
-    outcome="CRASHED (exit $status): ${reproducer:-no reproducer written, see $PWD/$log}"
-    crashed+=("$target: ${reproducer:-$PWD/$log}")
-    grep -E -m1 -A12 'panicked at|ERROR: libFuzzer|ERROR: AddressSanitizer|==[0-9]+==ERROR' "$log" || tail -20 "$log"
+  {
+    if [ "$status" = 0 ]; then
+      echo "fuzz $target: ${execs:-?} execs, cov ${cov:-?}, ft ${ft:-?}, corpus $corpus files: OK"
+    else
+      reproducer=$(grep -Eo '(Test unit|artifact) written to [^ ]+' "$log" | tail -1 | awk '{print $NF}' || true)
+      grep -E -m1 -A12 'panicked at|ERROR: libFuzzer|ERROR: AddressSanitizer|==[0-9]+==ERROR' "$log" || tail -20 "$log"
+      echo "fuzz $target: ${execs:-?} execs, cov ${cov:-?}, ft ${ft:-?}, corpus $corpus files:" \
+        "CRASHED (exit $status): ${reproducer:-no reproducer written, see $PWD/$log}"
+      echo "CRASHED $target: ${reproducer:-$PWD/$log}"
+    fi
+  } >"artifacts/$target.result"
+}
+
+# FUZZ_JOBS targets at a time (default 1); the summaries print in target order once all are done.
+jobs=${FUZZ_JOBS:-1}
+extra=("$@")
+running=0
+for target in $targets; do
+  rm -f "artifacts/$target.result"
+  fuzz_one "$target" &
+  running=$((running + 1))
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || true
+    running=$((running - 1))
   fi
-  echo "fuzz $target: ${execs:-?} execs, cov ${cov:-?}, ft ${ft:-?}, corpus $corpus files: $outcome"
+done
+wait || true
+crashed=()
+for target in $targets; do
+  result="artifacts/$target.result"
+  [ -s "$result" ] || echo "CRASHED $target: the script failed before its summary, see $PWD/artifacts/$target.log" >"$result"
+  if [[ "$(tail -1 "$result")" == CRASHED* ]]; then
+    head -n -1 "$result"
+    crashed+=("$(tail -1 "$result" | cut -d' ' -f2-)")
+  else
+    cat "$result"
+  fi
 done
 if [ "${#crashed[@]}" -gt 0 ]; then
   echo "fuzz: ${#crashed[@]} target(s) failed; reproducers:" >&2

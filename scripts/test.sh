@@ -44,9 +44,11 @@ phase() {
 }
 phase installs
 cargo fmt --all -- --check
-cargo clippy --locked --all-targets -- -D warnings
-cargo clippy --locked --lib --features ffmpeg,turbojpeg -- -D warnings
-RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
+# Lints and docs in the test profile: the build scripts' work (OpenH264's C++ build, libjpeg-turbo's
+# cmake build, bindgen of FFmpeg's headers) is then done once, for them and the test builds below.
+cargo clippy --locked --profile test-release --all-targets -- -D warnings
+cargo clippy --locked --profile test-release --lib --features ffmpeg,turbojpeg -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --profile test-release --no-deps --quiet
 if cargo tree --locked -e normal --no-default-features --prefix none | grep -E '^(clap|serde_json) '; then
   echo "test.sh: the library without the cli feature depends on a CLI crate" >&2
   exit 1
@@ -74,7 +76,7 @@ phase 'oracle_images with ffmpeg,turbojpeg'
 if rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
   command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
   # An unoptimised build (--dev): it builds in a fraction of the optimised build's time.
-  FUZZ_BUILD=--dev FUZZ_SEEDS=0 scripts/fuzz.sh 1 || status=1
+  FUZZ_BUILD=--dev FUZZ_SEEDS=0 FUZZ_JOBS=2 scripts/fuzz.sh 1 || status=1
   phase 'fuzz smoke'
 else
   echo "nightly toolchain absent: fuzz smoke not run"
