@@ -2,7 +2,7 @@
 # The one test command (README, .ci/run): installs what the tests need when missing (Debian packages,
 # botocore in target/sdk-venv), then runs
 # rustfmt, clippy -D warnings, rustdoc -D warnings, every test (with overflow checks, in the
-# test-release profile, which also has debug assertions on), a check that the library without the
+# test-release profile, which also has debug assertions on, and the features ffmpeg and turbojpeg), a check that the library without the
 # `cli` feature pulls no CLI parser, and a short time-bounded run of each fuzz target. Every test
 # binary runs even after a failure; the last line counts them all, and each phase prints its time.
 set -euo pipefail
@@ -45,9 +45,14 @@ phase() {
 phase installs
 cargo fmt --all -- --check
 # Lints and docs in the test profile: the build scripts' work (OpenH264's C++ build, libjpeg-turbo's
-# cmake build, bindgen of FFmpeg's headers) is then done once, for them and the test builds below.
-cargo clippy --locked --profile test-release --all-targets -- -D warnings
-cargo clippy --locked --profile test-release --lib --features ffmpeg,turbojpeg -- -D warnings
+# cmake build, bindgen of FFmpeg's headers) is then done once, for them and the test build below.
+# The tests build once, with the features `ffmpeg` (libavcodec decodes H.264 and H.265) and
+# `turbojpeg` (libjpeg-turbo encodes JPEG): GetImages' tests run with those libraries and with the
+# built-in ones (OpenH264, jpeg-encoder), which a build with the features can still choose. The
+# library without the features (the code behind `cfg(not(feature))`) is linted on its own.
+features=(--features ffmpeg,turbojpeg)
+cargo clippy --locked --profile test-release --all-targets "${features[@]}" -- -D warnings
+cargo clippy --locked --profile test-release --lib -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --profile test-release --no-deps --quiet
 if cargo tree --locked -e normal --no-default-features --prefix none | grep -E '^(clap|serde_json) '; then
   echo "test.sh: the library without the cli feature depends on a CLI crate" >&2
@@ -58,18 +63,11 @@ phase 'fmt, clippy, doc, tree'
 mkdir -p target
 status=0
 # Built first, so that the phase times tell building from testing.
-cargo test --locked --profile test-release --no-run --quiet || status=1
+cargo test --locked --profile test-release "${features[@]}" --no-run --quiet || status=1
 phase 'test build'
-cargo test --locked --profile test-release --no-fail-fast 2>&1 | tee target/test-output.txt || status=1
-phase tests
-# GetImages once more with the features `ffmpeg` (libavcodec decodes H.264 and H.265) and
-# `turbojpeg` (libjpeg-turbo encodes JPEG).
-cargo test --locked --profile test-release --features ffmpeg,turbojpeg --test images_with_features --no-run --quiet ||
+cargo test --locked --profile test-release "${features[@]}" --no-fail-fast 2>&1 | tee target/test-output.txt ||
   status=1
-phase 'test build with ffmpeg,turbojpeg'
-cargo test --locked --profile test-release --no-fail-fast --features ffmpeg,turbojpeg --test images_with_features 2>&1 |
-  tee -a target/test-output.txt || status=1
-phase 'oracle_images with ffmpeg,turbojpeg'
+phase tests
 
 # Fuzz smoke: every target fuzzes for a second from an empty corpus (the seeds and saved
 # regressions are replayed by tests/fuzz_replay.rs above; the long runs are scripts/fuzz.sh 3600).

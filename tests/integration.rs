@@ -1,8 +1,8 @@
 //! Every integration test, in one binary: one build and link instead of one per file, and the
 //! tests of all files share the test threads. Each module is one file of tests/ (run one with
 //! `cargo test --test integration oracle_images::`); tests/support/ holds what they share.
-//! tests/images_with_features.rs runs oracle_images again in the build with the features
-//! `ffmpeg` and `turbojpeg`.
+//! scripts/test.sh builds them with the features `ffmpeg` and `turbojpeg`; oracle_images then
+//! checks GetImages with those libraries and with the built-in ones.
 
 mod support;
 

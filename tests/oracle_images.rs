@@ -2,7 +2,9 @@
 //! the frame ffmpeg decodes from the source under the same rule (the last frame whose pts is at or
 //! before the slot): PSNR ≥ 40 dB for PNG at source size, ≥ 30 dB for JPEG quality 80 and for
 //! scaled images against ffmpeg's Lanczos scaling. Slots, NO_MEDIA, MEDIA_ERROR, paging and the
-//! service's validation errors are checked against the request's own arithmetic.
+//! service's validation errors are checked against the request's own arithmetic. Where the
+//! libraries matter, each test runs with each set this build has ([`Libraries::in_this_build`]:
+//! the built-in OpenH264 and jpeg-encoder, and with the features libavcodec and libjpeg-turbo).
 
 use crate::support;
 
@@ -12,7 +14,8 @@ use std::process::Command;
 
 use base64::Engine as _;
 use kvs_remux::api::images::{
-    Format, GetImagesInput, GetImagesOutput, ImageError, ImagesOptions, get_images, get_images_with,
+    Format, GetImagesInput, GetImagesOutput, ImageError, ImagesOptions, Libraries, get_images,
+    get_images_with,
 };
 use kvs_remux::archive::TimestampKind;
 use kvs_remux::{Archive, UnixMillis};
@@ -137,20 +140,30 @@ fn luma_psnr(a: &[u8], b: &[u8]) -> f64 {
     }
 }
 
-/// Every image of every H.264 fixture at 250 ms over its whole span, PNG at source size, JPEG
-/// at quality 80 and PNG at width 160: each the frame ffmpeg picks, by luma PSNR.
+/// Options that select `libraries`.
+fn with(libraries: Libraries) -> ImagesOptions {
+    ImagesOptions {
+        libraries,
+        ..ImagesOptions::default()
+    }
+}
+
+/// Every image of every H.264 fixture (and H.265 where libavcodec decodes) at 250 ms over its
+/// whole span, PNG at source size, JPEG at quality 80 and PNG at width 160: each the frame
+/// ffmpeg picks, by luma PSNR.
 #[test]
 fn images_are_the_frames_ffmpeg_decodes() {
     if support::tool("ffmpeg").is_none() {
         return;
     }
-    for name in H264 {
-        check_against_ffmpeg(name, &support::fixture(name), 250, ImagesOptions::default());
-    }
-    // H.265 has a decoder with the feature `ffmpeg` (libavcodec).
-    if cfg!(feature = "ffmpeg") {
-        let name = "h265-main-aac";
-        check_against_ffmpeg(name, &support::fixture(name), 250, ImagesOptions::default());
+    for &libraries in Libraries::in_this_build() {
+        for name in H264 {
+            check_against_ffmpeg(name, &support::fixture(name), 250, with(libraries));
+        }
+        if libraries.decode_h265() {
+            let name = "h265-main-aac";
+            check_against_ffmpeg(name, &support::fixture(name), 250, with(libraries));
+        }
     }
 }
 
@@ -176,12 +189,9 @@ fn real_capture_images_are_the_frames_ffmpeg_decodes() {
             .first()
             .is_some_and(|t| t.number == 1 && t.codec_id == "V_MPEG4/ISO/AVC");
         if h264 {
-            check_against_ffmpeg(
-                &path.display().to_string(),
-                &path,
-                500,
-                ImagesOptions::default(),
-            );
+            for &libraries in Libraries::in_this_build() {
+                check_against_ffmpeg(&path.display().to_string(), &path, 500, with(libraries));
+            }
             checked += 1;
         }
     }
@@ -192,15 +202,20 @@ fn real_capture_images_are_the_frames_ffmpeg_decodes() {
 /// frame_num jumps from 0 to 2 after each IDR with gaps_in_frame_num_allowed_flag 0, which
 /// OpenH264 reports as a lost reference (and gives no picture for the rest of the GOP) where
 /// ffmpeg conceals it. Their images are the keyframes' and MEDIA_ERROR naming the lost reference
-/// elsewhere. With the feature `ffmpeg`, libavcodec conceals as ffmpeg does and they are whole.
+/// elsewhere. libavcodec (feature `ffmpeg`) conceals as ffmpeg does and they are whole.
 const OPENH264_REFUSES: [&str; 1] = ["kinesis_video_renderer_example_output.mkv"];
 
-/// Whether OpenH264 decodes this build's images, and refuses source `name`.
-fn refused(name: &str) -> bool {
-    !cfg!(feature = "ffmpeg")
+/// Whether OpenH264 decodes with `libraries`, and refuses source `name`.
+fn refused(name: &str, libraries: Libraries) -> bool {
+    !uses_libavcodec(libraries)
         && OPENH264_REFUSES
             .iter()
             .any(|refused| name.ends_with(refused))
+}
+
+/// Whether `libraries` decode with libavcodec (the feature `ffmpeg` and [`Libraries::Best`]).
+fn uses_libavcodec(libraries: Libraries) -> bool {
+    libraries.decode_h265()
 }
 
 /// The bundled sample (a GOP per fragment, broken for OpenH264 after its keyframe): a slot on
@@ -211,20 +226,29 @@ fn refused(name: &str) -> bool {
 fn keyframes_of_a_broken_gop_have_their_images() {
     let archive = Archive::open(&support::sample()).unwrap();
     let start = first_producer_ms(&archive);
-    // Fragments start every 1999–2000 ms: a slot every 1000 ms is 0–3 ms after each keyframe
-    // (30 frames a second), then in the middle of its GOP.
-    let out = all_pages(&archive, request(start, start + 14_000, 1000, Format::Jpeg));
-    assert_eq!(out.images.len(), 15);
-    for (k, image) in out.images.iter().enumerate() {
-        let reason = image.reason.as_deref().unwrap_or_default();
-        if k % 2 == 0 || cfg!(feature = "ffmpeg") {
-            assert!(image.image_content.is_some(), "slot {k}: {reason}");
-        } else {
-            assert_eq!(image.error, Some(ImageError::MediaError), "slot {k}");
-            assert!(
-                reason.contains("reference frame lost"),
-                "slot {k}: {reason}"
-            );
+    for &libraries in Libraries::in_this_build() {
+        // Fragments start every 1999–2000 ms: a slot every 1000 ms is 0–3 ms after each
+        // keyframe (30 frames a second), then in the middle of its GOP.
+        let out = all_pages_with(
+            &archive,
+            request(start, start + 14_000, 1000, Format::Jpeg),
+            with(libraries),
+        );
+        assert_eq!(out.images.len(), 15);
+        for (k, image) in out.images.iter().enumerate() {
+            let reason = image.reason.as_deref().unwrap_or_default();
+            if k % 2 == 0 || uses_libavcodec(libraries) {
+                assert!(
+                    image.image_content.is_some(),
+                    "{libraries:?} slot {k}: {reason}"
+                );
+            } else {
+                assert_eq!(image.error, Some(ImageError::MediaError), "slot {k}");
+                assert!(
+                    reason.contains("reference frame lost"),
+                    "slot {k}: {reason}"
+                );
+            }
         }
     }
 }
@@ -311,7 +335,7 @@ fn check_against_ffmpeg(name: &str, source: &Path, interval: i64, options: Image
             let in_gap = !fill && hole && t >= before + step + 2;
             let in_stream = fill || !hole || t + 2 <= before + step;
             let has_media = image.image_content.is_some()
-                || (refused(name)
+                || (refused(name, options.libraries)
                     && image.error == Some(ImageError::MediaError)
                     && image
                         .reason
@@ -498,26 +522,28 @@ fn pages_resume_exactly() {
     assert_eq!(whole, get_images_with(&archive, &at_once, options).unwrap());
 }
 
-/// Track 1 not video (AAC only), and H.265 without a decoder in this build: MEDIA_ERROR per image.
+/// Track 1 not video (AAC only), and H.265 without a decoder (OpenH264): MEDIA_ERROR per image.
 #[test]
 fn undecodable_tracks_are_media_errors() {
-    // H.265 has a decoder only with the feature `ffmpeg`.
-    let names: &[&str] = if cfg!(feature = "ffmpeg") {
-        &["aac-only"]
-    } else {
-        &["aac-only", "h265-main-aac"]
-    };
-    for &name in names {
-        let archive = Archive::open(&support::fixture(name)).unwrap();
-        let start = first_producer_ms(&archive);
-        let out = get_images(&archive, &request(start, start + 2000, 500, Format::Png)).unwrap();
-        assert!(!out.images.is_empty());
-        assert!(
-            out.images
-                .iter()
-                .all(|i| i.error == Some(ImageError::MediaError)),
-            "{name}"
-        );
+    for &libraries in Libraries::in_this_build() {
+        let names: &[&str] = if libraries.decode_h265() {
+            &["aac-only"]
+        } else {
+            &["aac-only", "h265-main-aac"]
+        };
+        for &name in names {
+            let archive = Archive::open(&support::fixture(name)).unwrap();
+            let start = first_producer_ms(&archive);
+            let input = request(start, start + 2000, 500, Format::Png);
+            let out = get_images_with(&archive, &input, with(libraries)).unwrap();
+            assert!(!out.images.is_empty());
+            assert!(
+                out.images
+                    .iter()
+                    .all(|i| i.error == Some(ImageError::MediaError)),
+                "{name} {libraries:?}"
+            );
+        }
     }
 }
 
@@ -738,43 +764,43 @@ fn high_bit_depth_and_422_are_media_errors() {
             .unwrap();
         assert!(status.success());
         let archive = Archive::open(&packed).unwrap();
-        let out = get_images(
-            &archive,
-            &request(1_700_000_000_000, 1_700_000_001_500, 500, Format::Png),
-        )
-        .unwrap();
-        assert_eq!(out.images.len(), 4);
-        assert!(
-            out.images
-                .iter()
-                .all(|i| i.error == Some(ImageError::MediaError)),
-            "{profile}: {:?}",
-            out.images.iter().map(|i| i.error).collect::<Vec<_>>()
-        );
+        let input = request(1_700_000_000_000, 1_700_000_001_500, 500, Format::Png);
+        for &libraries in Libraries::in_this_build() {
+            let out = get_images_with(&archive, &input, with(libraries)).unwrap();
+            assert_eq!(out.images.len(), 4);
+            assert!(
+                out.images
+                    .iter()
+                    .all(|i| i.error == Some(ImageError::MediaError)),
+                "{profile} {libraries:?}: {:?}",
+                out.images.iter().map(|i| i.error).collect::<Vec<_>>()
+            );
+        }
     }
 }
 
 /// Garbage behind valid length prefixes is the decoder's error or no picture, never a panic,
-/// for every codec this build decodes (OpenH264's H.264, or libavcodec's H.264 and H.265); a
-/// length prefix that overruns the frame is a framing error.
+/// for every decoder of this build and codec it decodes (OpenH264's H.264, libavcodec's H.264
+/// and H.265); a length prefix that overruns the frame is a framing error.
 #[test]
 fn decoders_answer_garbage_with_errors() {
     use kvs_remux::low_level::codec::CodecConfig;
     use kvs_remux::low_level::images::{DecodeError, decoder_for};
-    let mut codecs = vec![
-        ("V_MPEG4/ISO/AVC", "h264-high"),
-        ("V_MPEG4/ISO/AVC", "h264-baseline"),
-    ];
-    if cfg!(feature = "ffmpeg") {
-        codecs.push(("V_MPEGH/ISO/HEVC", "hevc-main"));
+    let mut cases = Vec::new();
+    for &libraries in Libraries::in_this_build() {
+        cases.push(("V_MPEG4/ISO/AVC", "h264-high", libraries));
+        cases.push(("V_MPEG4/ISO/AVC", "h264-baseline", libraries));
+        if libraries.decode_h265() {
+            cases.push(("V_MPEGH/ISO/HEVC", "hevc-main", libraries));
+        }
     }
-    for (codec_id, name) in codecs {
+    for (codec_id, name, libraries) in cases {
         let cpd = std::fs::read(
             Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("testdata/codec/{name}.cpd")),
         )
         .unwrap();
         let codec = CodecConfig::parse(codec_id, Some(&cpd.into())).unwrap();
-        let mut decoder = decoder_for(&codec).unwrap();
+        let mut decoder = decoder_for(&codec, libraries).unwrap();
         let mut keep = || true;
         let mut state = 0x2545_F491_u32;
         for round in 0..64u32 {
@@ -793,19 +819,23 @@ fn decoders_answer_garbage_with_errors() {
         assert_eq!(
             decoder.decode(&[0, 0, 0, 9, 0x65], true, &mut keep),
             Err(DecodeError::Framing),
-            "{name}"
+            "{name} {libraries:?}"
         );
     }
 }
 
 /// JPEG is full-range YCbCr (JFIF): every limited-range level comes back, decoded by the `image`
 /// crate, as ffmpeg's range conversion gives it (Y 16 → 0, 235 → 255, (Y − 16) · 255 / 219
-/// between), whichever encoder this build has (jpeg-encoder, or libjpeg-turbo with the feature).
+/// between), with each encoder this build has (jpeg-encoder, and libjpeg-turbo with the feature).
 #[test]
 fn jpeg_widens_limited_range_as_ffmpeg_does() {
     use kvs_remux::low_level::images::Yuv420;
     use kvs_remux::low_level::images::picture::{ImageFormat, encode};
-    for level in [0u8, 16, 17, 60, 126, 200, 234, 235, 255] {
+    let levels = [0u8, 16, 17, 60, 126, 200, 234, 235, 255];
+    let cases = Libraries::in_this_build()
+        .iter()
+        .flat_map(|&libraries| levels.map(|level| (level, libraries)));
+    for (level, libraries) in cases {
         // A flat grey 16x16 picture: quality 100 keeps it exact up to rounding.
         let picture = Yuv420 {
             width: 16,
@@ -814,7 +844,13 @@ fn jpeg_widens_limited_range_as_ffmpeg_does() {
             u: vec![128; 64],
             v: vec![128; 64],
         };
-        let jpeg = encode(picture, (16, 16), ImageFormat::Jpeg { quality: 100 }).unwrap();
+        let jpeg = encode(
+            picture,
+            (16, 16),
+            ImageFormat::Jpeg { quality: 100 },
+            libraries,
+        )
+        .unwrap();
         let decoded = image::load_from_memory(&jpeg).unwrap().to_luma8();
         let full = ((i32::from(level) - 16) * 255 + 109)
             .div_euclid(219)
@@ -822,7 +858,7 @@ fn jpeg_widens_limited_range_as_ffmpeg_does() {
         for &sample in decoded.as_raw() {
             assert!(
                 (i32::from(sample) - full).abs() <= 1,
-                "Y {level}: decoded {sample}, expected {full}"
+                "{libraries:?} Y {level}: decoded {sample}, expected {full}"
             );
         }
     }
@@ -909,7 +945,7 @@ fn unreferenced_frames_are_the_ones_ffmpeg_skips_as_noref() {
 
 /// Each frame's picture from `decode_wanted` (the frame alone wanted: the run leaves out the
 /// unreferenced frames before it) is the picture ffmpeg decodes, on the B-frame fixtures: exactly
-/// with the feature `ffmpeg` (libavcodec on both sides; H.265 too). OpenH264 (the default build)
+/// with the feature `ffmpeg` (libavcodec on both sides; H.265 too). OpenH264 (built in)
 /// rounds a few samples of some B-frames differently from libavcodec (up to 24 of 115 200, by
 /// at most 1–3, with or without the left-out frames): it must be within 0.1 % of the samples and
 /// 3 of each; a frame decoded without a reference it needs is far off.
@@ -920,11 +956,14 @@ fn pictures_decoded_without_unreferenced_frames_are_ffmpegs() {
     if support::tool("ffmpeg").is_none() {
         return;
     }
-    let mut names = vec!["h264-high-aac"];
-    if cfg!(feature = "ffmpeg") {
-        names.push("h265-main-aac");
+    let mut cases = Vec::new();
+    for &libraries in Libraries::in_this_build() {
+        cases.push(("h264-high-aac", libraries));
+        if libraries.decode_h265() {
+            cases.push(("h265-main-aac", libraries));
+        }
     }
-    for name in names {
+    for (name, libraries) in cases {
         let source = support::fixture(name);
         let archive = Archive::open(&source).unwrap();
         let mut walk = Walk::new(&archive, archive.index().media().to_vec());
@@ -935,7 +974,9 @@ fn pictures_decoded_without_unreferenced_frames_are_ffmpegs() {
                 .codec;
             let samples = timeline::samples(&window, 1).unwrap();
             for (i, sample) in samples.iter().enumerate() {
-                let mut pictures = decode_wanted(&codec, &samples, &[i]).unwrap().pictures;
+                let mut pictures = decode_wanted(&codec, &samples, &[i], libraries)
+                    .unwrap()
+                    .pictures;
                 let picture = pictures.remove(&i).expect("a picture");
                 ours.push((sample.pts, [picture.y, picture.u, picture.v].concat()));
             }
@@ -956,8 +997,8 @@ fn pictures_decoded_without_unreferenced_frames_are_ffmpegs() {
             let most = theirs.iter().zip(ours).map(|(a, b)| a.abs_diff(*b)).max();
             let close = differing * 1000 < size && most <= Some(3);
             assert!(
-                differing == 0 || (!cfg!(feature = "ffmpeg") && close),
-                "{name}: frame {n} (pts {pts:?}): {differing} samples differ, by up to {most:?}"
+                differing == 0 || (!uses_libavcodec(libraries) && close),
+                "{name} {libraries:?}: frame {n} (pts {pts:?}): {differing} samples differ, by up to {most:?}"
             );
         }
     }

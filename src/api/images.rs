@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use crate::archive::{Archive, Selection, TimestampKind};
 use crate::codec::CodecConfig;
 use crate::error::ApiError;
+pub use crate::images::Libraries;
 use crate::images::picture::{self, ImageFormat};
 use crate::images::{Decoded, Yuv420, decode_wanted};
 use crate::mkv::Fragment;
@@ -153,6 +154,7 @@ struct Request {
     interval: u64,
     format: ImageFormat,
     size: (Option<u32>, Option<u32>),
+    libraries: Libraries,
     first: usize,
     page: usize,
     fingerprint: [u8; 8],
@@ -190,6 +192,9 @@ pub struct ImagesOptions {
     /// NextToken, MaxResults aside: what a caller that would fetch every page gets at once, with
     /// each GOP decoded once where pages split by a page boundary would decode it twice.
     pub all_pages: bool,
+    /// Which libraries decode and encode ([`Libraries::Best`] unless a caller, such as the test
+    /// of the built-in ones in a build with the features, asks otherwise).
+    pub libraries: Libraries,
 }
 
 /// [`get_images`] with `options`.
@@ -202,6 +207,7 @@ pub fn get_images_with(
     options: ImagesOptions,
 ) -> Result<GetImagesOutput, ApiError> {
     let mut request = validate(input)?;
+    request.libraries = options.libraries;
     if options.all_pages {
         request.page = request.slots - request.first;
     }
@@ -469,7 +475,7 @@ fn make(plan: &Plan, request: &Request) -> Vec<Made> {
     let Decoded {
         mut pictures,
         failure,
-    } = match decode_wanted(codec, samples, &wanted) {
+    } = match decode_wanted(codec, samples, &wanted, request.libraries) {
         Ok(decoded) => decoded,
         Err(error) => {
             let media_error = Err((ImageError::MediaError, error.to_string()));
@@ -512,7 +518,8 @@ fn image_content(picture: Yuv420, request: &Request) -> Result<String, String> {
         request.size.0,
         request.size.1,
     );
-    let bytes = picture::encode(picture, size, request.format).map_err(|e| e.to_string())?;
+    let bytes = picture::encode(picture, size, request.format, request.libraries)
+        .map_err(|e| e.to_string())?;
     let content = base64::engine::general_purpose::STANDARD.encode(bytes);
     if content.len() > MAX_IMAGE_CONTENT {
         return Err(format!(
@@ -646,6 +653,7 @@ fn validate(input: &GetImagesInput) -> Result<Request, ApiError> {
             Format::Png => ImageFormat::Png,
         },
         size: (pixels(input.width_pixels), pixels(input.height_pixels)),
+        libraries: Libraries::default(),
         first,
         page,
         fingerprint,

@@ -1011,6 +1011,7 @@ fn get_images_command(
         fill_from_previous_keyframe,
         // Every page at once unless the user asked for pages: each GOP decoded once.
         all_pages: input.max_results.is_none() && input.next_token.is_none(),
+        libraries: images::Libraries::default(),
     };
     // The output directory first: an unusable one fails before anything is decoded.
     let staged = output_dir

@@ -1,6 +1,7 @@
 //! The decoder seam: access units of one video track in decode order in, pictures in
 //! presentation order out. H.264 through OpenH264 (the `openh264` crate builds Cisco's decoder
-//! from source); with the cargo feature `ffmpeg`, H.264 and H.265 through libavcodec instead.
+//! from source); with the cargo feature `ffmpeg`, H.264 and H.265 through libavcodec as well
+//! ([`Libraries`] chooses).
 
 use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
 use openh264::formats::YUVSource;
@@ -61,28 +62,59 @@ pub trait FrameDecoder {
     -> Result<Vec<Option<Yuv420>>, DecodeError>;
 }
 
-/// A decoder for a track of `codec`: with the feature `ffmpeg`, libavcodec's for H.264 and H.265.
+/// Which libraries decode the video and encode the JPEG images of GetImages.
 ///
-/// # Errors
-/// [`DecodeError::Unsupported`] for audio; with the feature, when libavcodec lacks the codec;
-/// without, for H.265 and H.264 that is not 8-bit 4:2:0 (OpenH264 decodes Baseline, Main and
-/// High 8-bit 4:2:0 only).
-#[cfg(feature = "ffmpeg")]
-pub fn decoder_for(codec: &CodecConfig) -> Result<Box<dyn FrameDecoder>, DecodeError> {
-    Ok(Box::new(super::libav::LibavDecoder::new(codec)?))
+/// Choice: a build with the features has both sets, and the built-in one stays selectable, so
+/// that one build tests both (scripts/test.sh builds the tests once, with the features).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Libraries {
+    /// The build's best: libavcodec (H.264 and H.265) with the feature `ffmpeg`, libjpeg-turbo
+    /// with the feature `turbojpeg`; the built-in library where its feature is off.
+    #[default]
+    Best,
+    /// OpenH264 (H.264 only) and the pure-Rust `jpeg-encoder` in every build: what a build
+    /// without the features does.
+    Builtin,
 }
 
-/// A decoder for a track of `codec`: OpenH264's for H.264 (the feature `ffmpeg` adds H.265).
+impl Libraries {
+    /// The choices that differ in this build: `Builtin`, and `Best` when a feature is on.
+    pub fn in_this_build() -> &'static [Libraries] {
+        if cfg!(any(feature = "ffmpeg", feature = "turbojpeg")) {
+            &[Libraries::Builtin, Libraries::Best]
+        } else {
+            &[Libraries::Builtin]
+        }
+    }
+
+    /// Whether these libraries decode H.265 (libavcodec: the feature `ffmpeg` and [`Self::Best`]).
+    pub fn decode_h265(self) -> bool {
+        cfg!(feature = "ffmpeg") && self == Libraries::Best
+    }
+}
+
+/// A decoder for a track of `codec` from `libraries`: libavcodec's for H.264 and H.265, or
+/// OpenH264's for H.264.
 ///
 /// # Errors
-/// [`DecodeError::Unsupported`] for audio, H.265 and H.264 that is not 8-bit 4:2:0 (OpenH264
-/// decodes Baseline, Main and High 8-bit 4:2:0 only).
-#[cfg(not(feature = "ffmpeg"))]
-pub fn decoder_for(codec: &CodecConfig) -> Result<Box<dyn FrameDecoder>, DecodeError> {
+/// [`DecodeError::Unsupported`] for audio; for libavcodec, when it lacks the codec; for OpenH264,
+/// for H.265 and H.264 that is not 8-bit 4:2:0 (it decodes Baseline, Main and High 8-bit 4:2:0
+/// only).
+pub fn decoder_for(
+    codec: &CodecConfig,
+    libraries: Libraries,
+) -> Result<Box<dyn FrameDecoder>, DecodeError> {
+    #[cfg(feature = "ffmpeg")]
+    if libraries == Libraries::Best {
+        return Ok(Box::new(super::libav::LibavDecoder::new(codec)?));
+    }
+    #[cfg(not(feature = "ffmpeg"))]
+    let _every_choice_is_openh264 = libraries;
     match codec {
         CodecConfig::Avc(avc) => Ok(Box::new(H264Decoder::new(avc)?)),
         CodecConfig::Hevc(_) => Err(DecodeError::Unsupported(
-            "H.265 (this build decodes H.264 only; build with --features ffmpeg)".into(),
+            "H.265 (OpenH264 decodes H.264 only; libavcodec, in a build with --features ffmpeg, decodes it)"
+                .into(),
         )),
         CodecConfig::Aac(_) | CodecConfig::G711(_) => {
             Err(DecodeError::Unsupported("an audio track".into()))
@@ -303,8 +335,16 @@ mod tests {
     #[test]
     fn audio_and_hevc_have_no_decoder() {
         let aac = CodecConfig::parse("A_AAC", Some(&cpd("aac-lc-48k-stereo"))).expect("fixture");
+        for &libraries in Libraries::in_this_build() {
+            assert!(matches!(
+                decoder_for(&aac, libraries),
+                Err(DecodeError::Unsupported(_))
+            ));
+        }
+        let hevc =
+            CodecConfig::parse("V_MPEGH/ISO/HEVC", Some(&cpd("hevc-main"))).expect("fixture");
         assert!(matches!(
-            decoder_for(&aac),
+            decoder_for(&hevc, Libraries::Builtin),
             Err(DecodeError::Unsupported(_))
         ));
     }

@@ -3,7 +3,6 @@
 //! scales and encodes them as JPEG or PNG.
 
 mod decoder;
-#[cfg(not(feature = "turbojpeg"))]
 mod jpeg_rust;
 #[cfg(feature = "turbojpeg")]
 mod jpeg_turbo;
@@ -12,5 +11,5 @@ mod libav;
 pub mod picture;
 mod run;
 
-pub use decoder::{DecodeError, FrameDecoder, H264Decoder, Yuv420, decoder_for};
+pub use decoder::{DecodeError, FrameDecoder, H264Decoder, Libraries, Yuv420, decoder_for};
 pub use run::{Decoded, decode_wanted};

@@ -1,16 +1,12 @@
 //! From a decoded picture to image bytes (spec §1.7): YUV→RGB, scaling to the requested size
 //! with a Lanczos filter (`fast_image_resize`), JPEG (`jpeg-encoder`, or libjpeg-turbo with the
-//! feature `turbojpeg`) or PNG (`png`).
+//! feature `turbojpeg` and [`Libraries::Best`]) or PNG (`png`).
 
 use fast_image_resize::images::{TypedImage, TypedImageRef};
 use fast_image_resize::pixels::U8;
 use fast_image_resize::{ResizeAlg, ResizeOptions, Resizer};
 
-use super::Yuv420;
-#[cfg(not(feature = "turbojpeg"))]
-use super::jpeg_rust::jpeg;
-#[cfg(feature = "turbojpeg")]
-use super::jpeg_turbo::jpeg;
+use super::{Libraries, Yuv420};
 
 /// The image format and its options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,14 +80,19 @@ pub fn target_size(source: (usize, usize), width: Option<u32>, height: Option<u3
     }
 }
 
-/// `picture` as an image of `size` in `format`.
+/// `picture` as an image of `size` in `format`, JPEG by `libraries`' encoder.
 ///
 /// Choice: a picture is scaled as YUV, each plane on its own (as ffmpeg's scaler does), before
 /// any colour conversion: a third of the work of scaling RGB, and JPEG takes YCbCr anyway.
 ///
 /// # Errors
 /// Scaling or encoding fails (a size beyond the encoder's 65535 pixels).
-pub fn encode(picture: Yuv420, size: (u32, u32), format: ImageFormat) -> Result<Vec<u8>, Error> {
+pub fn encode(
+    picture: Yuv420,
+    size: (u32, u32),
+    format: ImageFormat,
+    libraries: Libraries,
+) -> Result<Vec<u8>, Error> {
     let source = (picture.width, picture.height);
     let picture = if (size.0 as usize, size.1 as usize) == source {
         picture
@@ -102,9 +103,21 @@ pub fn encode(picture: Yuv420, size: (u32, u32), format: ImageFormat) -> Result<
         })?
     };
     match format {
-        ImageFormat::Jpeg { quality } => jpeg(picture, quality),
+        ImageFormat::Jpeg { quality } => jpeg(picture, quality, libraries),
         ImageFormat::Png => png(&picture),
     }
+}
+
+/// `picture` as JPEG: libjpeg-turbo's with the feature `turbojpeg` and [`Libraries::Best`], else
+/// `jpeg-encoder`'s.
+fn jpeg(picture: Yuv420, quality: u8, libraries: Libraries) -> Result<Vec<u8>, Error> {
+    #[cfg(feature = "turbojpeg")]
+    if libraries == Libraries::Best {
+        return super::jpeg_turbo::jpeg(picture, quality);
+    }
+    #[cfg(not(feature = "turbojpeg"))]
+    let _every_choice_is_jpeg_encoder = libraries;
+    super::jpeg_rust::jpeg(picture, quality)
 }
 
 /// `picture` as PNG, 8-bit RGB ([`to_rgb`]).

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::{DecodeError, FrameDecoder, Yuv420, decoder_for};
+use super::{DecodeError, FrameDecoder, Libraries, Yuv420, decoder_for};
 use crate::codec::{CodecConfig, FrameRole};
 use crate::model::sample::Sample;
 
@@ -19,7 +19,7 @@ pub struct Decoded {
 }
 
 /// The pictures of the `wanted` samples (indices into `samples`, one video track's frames in
-/// decode order).
+/// decode order), decoded by `libraries`' decoder.
 ///
 /// Frames after the last wanted one are never decoded, nor is an unreferenced frame
 /// ([`FrameRole`]) of the highest temporal sub-layer of the run that nobody wants (a non-reference
@@ -38,8 +38,14 @@ pub fn decode_wanted(
     codec: &CodecConfig,
     samples: &[Sample],
     wanted: &[usize],
+    libraries: Libraries,
 ) -> Result<Decoded, DecodeError> {
-    decode_wanted_with(&mut || decoder_for(codec), codec, samples, wanted)
+    decode_wanted_with(
+        &mut || decoder_for(codec, libraries),
+        codec,
+        samples,
+        wanted,
+    )
 }
 
 /// [`decode_wanted`] with decoders from `new_decoder`.
@@ -228,7 +234,7 @@ mod tests {
         move || {
             made.set(made.get() + 1);
             Ok(Box::new(Counting {
-                inner: decoder_for(codec)?,
+                inner: decoder_for(codec, Libraries::Builtin)?,
                 fed: Rc::clone(fed),
                 drop_last: first_drops && made.get() == 1,
                 own_fed: 0,
@@ -252,7 +258,7 @@ mod tests {
                 .expect("decoder")
                 .pictures;
             let every: Vec<usize> = (0..=wanted).collect();
-            let mut decoder = decoder_for(&codec).expect("decoder");
+            let mut decoder = decoder_for(&codec, Libraries::Builtin).expect("decoder");
             let reference = decode_run(decoder.as_mut(), &samples, &every, &[wanted].into());
             assert_eq!(reference.failure, None, "frame {wanted}");
             let reference = reference.pictures;
@@ -272,13 +278,14 @@ mod tests {
         for name in ["h264-baseline", "h264-high-aac"] {
             let (codec, samples) = track(name);
             let wanted: Vec<usize> = (0..samples.len().min(20)).collect();
-            let reference = decode_wanted(&codec, &samples, &wanted).expect("decoder");
+            let reference =
+                decode_wanted(&codec, &samples, &wanted, Libraries::Builtin).expect("decoder");
             assert_eq!(reference.failure, None, "{name}");
             assert_eq!(reference.pictures.len(), wanted.len(), "{name}");
             for fail_at in [1, 2, 4, 7] {
                 let mut failing = || -> Result<Box<dyn FrameDecoder>, DecodeError> {
                     Ok(Box::new(Counting {
-                        inner: decoder_for(&codec)?,
+                        inner: decoder_for(&codec, Libraries::Builtin)?,
                         fed: Rc::default(),
                         drop_last: false,
                         own_fed: 0,
