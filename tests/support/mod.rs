@@ -359,6 +359,11 @@ pub fn has_stream(input: &Path, kind: &str) -> bool {
 /// MD5s of the decoded frames of the first video and the first audio stream, in output order
 /// (empty for a kind the input does not have): one ffmpeg run for both.
 pub fn decoded(input: &Path) -> Decoded {
+    decoded_and_errors(input).0
+}
+
+/// [`decoded`], and what ffmpeg printed at level `error` while decoding (empty for a clean input).
+pub fn decoded_and_errors(input: &Path) -> (Decoded, String) {
     let mut ffmpeg = tool("ffmpeg").unwrap();
     ffmpeg
         .args(["-v", "error", "-i"])
@@ -376,7 +381,10 @@ pub fn decoded(input: &Path) -> Decoded {
         // scaled to the first frame's.
         .args(["-autoscale", "0"])
         .args(["-f", "framemd5", "-"]);
-    let output = run(ffmpeg);
+    let run = ffmpeg.output().expect("spawn");
+    let errors = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert!(run.status.success(), "{ffmpeg:?} failed: {errors}");
+    let output = String::from_utf8(run.stdout).expect("utf-8 output");
     // The output stream index of each kind, from the `#media_type N: video` lines.
     let mut kinds = BTreeMap::new();
     let mut decoded = Decoded::default();
@@ -394,7 +402,7 @@ pub fn decoded(input: &Path) -> Decoded {
             }
         }
     }
-    decoded
+    (decoded, errors)
 }
 
 /// The frames [`decoded`] gives: an MD5 per decoded frame, per kind.
