@@ -2,9 +2,10 @@
 # The one test command (README, .ci/run): installs what the tests need when missing (Debian packages,
 # botocore in target/sdk-venv), then runs
 # rustfmt, clippy -D warnings, rustdoc -D warnings, every test (with overflow checks, in the
-# test-release profile, which also has debug assertions on, and the features ffmpeg and turbojpeg), a check that the library without the
-# `cli` feature pulls no CLI parser, and a short time-bounded run of each fuzz target. Every test
-# binary runs even after a failure; the last line counts them all, and each phase prints its time.
+# test-release profile, which also has debug assertions on, and with the features ffmpeg and
+# turbojpeg), a check that the library without the `cli` feature pulls no CLI parser, and a short
+# time-bounded run of each fuzz target. Every test binary runs even after a failure; the last line
+# counts them all, and each phase prints its time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -165,7 +165,7 @@ fn images_are_the_frames_ffmpeg_decodes() {
         return;
     }
     for &libraries in Libraries::in_this_build() {
-        if libraries.decode_h265() {
+        if libraries.decode_with_libavcodec() {
             let name = "h265-main-aac";
             check_against_ffmpeg(name, &support::fixture(name), 250, &[with(libraries)]);
         }
@@ -213,15 +213,10 @@ const OPENH264_REFUSES: [&str; 1] = ["kinesis_video_renderer_example_output.mkv"
 
 /// Whether OpenH264 decodes with `libraries`, and refuses source `name`.
 fn refused(name: &str, libraries: Libraries) -> bool {
-    !uses_libavcodec(libraries)
+    !libraries.decode_with_libavcodec()
         && OPENH264_REFUSES
             .iter()
             .any(|refused| name.ends_with(refused))
-}
-
-/// Whether `libraries` decode with libavcodec (the feature `ffmpeg` and [`Libraries::Best`]).
-fn uses_libavcodec(libraries: Libraries) -> bool {
-    libraries.decode_h265()
 }
 
 /// The bundled sample (a GOP per fragment, broken for OpenH264 after its keyframe): a slot on
@@ -243,7 +238,7 @@ fn keyframes_of_a_broken_gop_have_their_images() {
         assert_eq!(out.images.len(), 15);
         for (k, image) in out.images.iter().enumerate() {
             let reason = image.reason.as_deref().unwrap_or_default();
-            if k % 2 == 0 || uses_libavcodec(libraries) {
+            if k % 2 == 0 || libraries.decode_with_libavcodec() {
                 assert!(
                     image.image_content.is_some(),
                     "{libraries:?} slot {k}: {reason}"
@@ -543,7 +538,7 @@ fn pages_resume_exactly() {
 #[test]
 fn undecodable_tracks_are_media_errors() {
     for &libraries in Libraries::in_this_build() {
-        let names: &[&str] = if libraries.decode_h265() {
+        let names: &[&str] = if libraries.decode_with_libavcodec() {
             &["aac-only"]
         } else {
             &["aac-only", "h265-main-aac"]
@@ -807,7 +802,7 @@ fn decoders_answer_garbage_with_errors() {
     for &libraries in Libraries::in_this_build() {
         cases.push(("V_MPEG4/ISO/AVC", "h264-high", libraries));
         cases.push(("V_MPEG4/ISO/AVC", "h264-baseline", libraries));
-        if libraries.decode_h265() {
+        if libraries.decode_with_libavcodec() {
             cases.push(("V_MPEGH/ISO/HEVC", "hevc-main", libraries));
         }
     }
@@ -976,7 +971,7 @@ fn pictures_decoded_without_unreferenced_frames_are_ffmpegs() {
     let mut cases = Vec::new();
     for &libraries in Libraries::in_this_build() {
         cases.push(("h264-high-aac", libraries));
-        if libraries.decode_h265() {
+        if libraries.decode_with_libavcodec() {
             cases.push(("h265-main-aac", libraries));
         }
     }
@@ -1014,7 +1009,7 @@ fn pictures_decoded_without_unreferenced_frames_are_ffmpegs() {
             let most = theirs.iter().zip(ours).map(|(a, b)| a.abs_diff(*b)).max();
             let close = differing * 1000 < size && most <= Some(3);
             assert!(
-                differing == 0 || (!uses_libavcodec(libraries) && close),
+                differing == 0 || (!libraries.decode_with_libavcodec() && close),
                 "{name} {libraries:?}: frame {n} (pts {pts:?}): {differing} samples differ, by up to {most:?}"
             );
         }

@@ -18,7 +18,7 @@ use crate::support;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use kvs_remux::low_level::mkv::Reader;
 use serde_json::Value;
@@ -148,20 +148,17 @@ fn framemd5(path: &Path, args: &[&str]) -> Streams {
 }
 
 /// [`framemd5`] of a source, which no test changes: each (path, args) is run once per test
-/// binary (a source is read by its clip case and by each of its fMP4 track cases).
+/// binary (a source is read by its clip case and by each of its fMP4 track cases, which run on
+/// both test threads at once: the second caller of a key waits for the first one's run).
 fn source_framemd5(path: &Path, args: &[&str]) -> Streams {
     type Key = (PathBuf, Vec<String>);
-    static DONE: Mutex<BTreeMap<Key, Streams>> = Mutex::new(BTreeMap::new());
+    static RUNS: Mutex<BTreeMap<Key, Arc<OnceLock<Streams>>>> = Mutex::new(BTreeMap::new());
     let key = (
         path.to_path_buf(),
         args.iter().map(|a| a.to_string()).collect(),
     );
-    if let Some(streams) = DONE.lock().unwrap().get(&key) {
-        return streams.clone();
-    }
-    let streams = framemd5(path, args);
-    DONE.lock().unwrap().insert(key, streams.clone());
-    streams
+    let run = Arc::clone(RUNS.lock().unwrap().entry(key).or_default());
+    run.get_or_init(|| framemd5(path, args)).clone()
 }
 
 /// The packets of the one stream that `streams` (a [`framemd5`] of one mapped stream) holds.

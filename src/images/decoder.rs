@@ -87,8 +87,9 @@ impl Libraries {
         }
     }
 
-    /// Whether these libraries decode H.265 (libavcodec: the feature `ffmpeg` and [`Self::Best`]).
-    pub fn decode_h265(self) -> bool {
+    /// Whether libavcodec decodes (H.264 and H.265): the feature `ffmpeg` and [`Self::Best`];
+    /// else OpenH264 does (H.264 only).
+    pub fn decode_with_libavcodec(self) -> bool {
         cfg!(feature = "ffmpeg") && self == Libraries::Best
     }
 }
@@ -105,7 +106,7 @@ pub fn decoder_for(
     libraries: Libraries,
 ) -> Result<Box<dyn FrameDecoder>, DecodeError> {
     #[cfg(feature = "ffmpeg")]
-    if libraries == Libraries::Best {
+    if libraries.decode_with_libavcodec() {
         return Ok(Box::new(super::libav::LibavDecoder::new(codec)?));
     }
     #[cfg(not(feature = "ffmpeg"))]
